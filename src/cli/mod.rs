@@ -1,0 +1,48 @@
+//! The command line: one module per sub-command, each a clap `Args` struct plus `run`.
+//!
+//! Nothing else in the crate imports `cli`; it is the only place that prints, and the only
+//! place that uses `anyhow`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// cascade: a migration bot engine for conda-forge-sized package ecosystems.
+#[derive(Debug, Parser)]
+#[command(name = "cascade", version, about)]
+pub struct Cli {
+    /// Log filter (tracing `EnvFilter` syntax); `CASCADE_LOG` overrides the default `warn`.
+    #[arg(long, global = true)]
+    pub log: Option<String>,
+    /// The sub-command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {}
+
+/// What a command reports to the process: success, a "found something" result (such as
+/// `rerender --check` finding differences), or failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Everything worked (exit 0).
+    Success,
+    /// The command ran but its check failed (exit 1).
+    CheckFailed,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> ExitCode {
+        match status {
+            ExitStatus::Success => ExitCode::SUCCESS,
+            ExitStatus::CheckFailed => ExitCode::from(1),
+        }
+    }
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    match cli.command {}
+}
