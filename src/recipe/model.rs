@@ -291,6 +291,9 @@ pub struct RenderedRecipe {
     pub version: Option<String>,
     /// `build.number`.
     pub build_number: Option<u64>,
+    /// True when `build.skip` is true for this variant: conda-build and conda-smithy drop
+    /// the variant (no package is built for it).
+    pub skip: bool,
     /// Top-level `build.noarch`.
     pub noarch: Option<Noarch>,
     /// Every source entry, in recipe order.
