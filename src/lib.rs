@@ -7,4 +7,5 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod feedstock;
 pub mod recipe;

@@ -119,6 +119,11 @@ impl Variant {
         self.values.insert(key.into(), vec![value]);
     }
 
+    /// Every value of a key.
+    pub fn get(&self, key: &str) -> Option<&[Value]> {
+        self.values.get(key).map(Vec::as_slice)
+    }
+
     /// The first value of a key: what a single-job variant renders with.
     pub fn first(&self, key: &str) -> Option<&Value> {
         self.values.get(key).and_then(|v| v.first())

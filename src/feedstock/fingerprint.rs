@@ -1,0 +1,166 @@
+//! Change detection for a feedstock: a cheap metadata fingerprint, then a content hash.
+//!
+//! The files that matter are everything under `recipe/`, `conda-forge.yml` and everything
+//! under `.ci_support/`. The fingerprint lists (path, size, mtime) and costs one `stat` per
+//! file; the content hash reads every byte. A build re-parses a feedstock only when its
+//! content hash changed, and computes the hash only when the fingerprint changed.
+
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use sha2::{Digest, Sha256};
+
+use super::FeedstockError;
+
+/// A digest of the (path, size, mtime) of every relevant file. Equal fingerprints mean
+/// the feedstock is unchanged for all practical purposes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Fingerprint(String);
+
+/// The sha256 (hex) of the relevant files' paths and bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct ContentHash(String);
+
+impl Fingerprint {
+    /// Wraps a stored fingerprint.
+    pub fn from_stored(value: String) -> Fingerprint {
+        Fingerprint(value)
+    }
+
+    /// The fingerprint as text, for the store.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl ContentHash {
+    /// Wraps a stored hash.
+    pub fn from_stored(value: String) -> ContentHash {
+        ContentHash(value)
+    }
+
+    /// The hex digest.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Computes the metadata fingerprint of a feedstock directory.
+pub fn fingerprint(dir: &Path) -> Result<Fingerprint, FeedstockError> {
+    let mut hasher = Sha256::new();
+    for (relative, path) in relevant_files(dir)? {
+        let meta = fs_err::metadata(&path).map_err(|source| FeedstockError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        hasher.update(relative.as_bytes());
+        hasher.update([0]);
+        hasher.update(meta.len().to_le_bytes());
+        hasher.update(mtime.to_le_bytes());
+    }
+    Ok(Fingerprint(hex::encode(hasher.finalize())))
+}
+
+/// Computes the content hash of a feedstock directory.
+pub fn content_hash(dir: &Path) -> Result<ContentHash, FeedstockError> {
+    let mut hasher = Sha256::new();
+    for (relative, path) in relevant_files(dir)? {
+        let bytes = fs_err::read(&path).map_err(|source| FeedstockError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        hasher.update(relative.as_bytes());
+        hasher.update([0]);
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+    }
+    Ok(ContentHash(hex::encode(hasher.finalize())))
+}
+
+/// The relevant files, sorted by relative path (`/`-separated).
+fn relevant_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, FeedstockError> {
+    let mut files = Vec::new();
+    let config = dir.join("conda-forge.yml");
+    if config.is_file() {
+        files.push(("conda-forge.yml".to_string(), config));
+    }
+    for sub in ["recipe", ".ci_support"] {
+        walk(&dir.join(sub), sub, &mut files)?;
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, PathBuf)>) -> Result<(), FeedstockError> {
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    let entries = fs_err::read_dir(dir).map_err(|source| FeedstockError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for entry in entries {
+        let entry = entry.map_err(|source| FeedstockError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let relative = format!("{prefix}/{name}");
+        let file_type = entry.file_type().map_err(|source| FeedstockError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        if file_type.is_dir() {
+            walk(&path, &relative, out)?;
+        } else if file_type.is_file() {
+            out.push((relative, path));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feedstock() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs_err::create_dir_all(dir.path().join("recipe")).expect("mkdir");
+        fs_err::write(dir.path().join("recipe/meta.yaml"), "package: {name: a}\n").expect("write");
+        fs_err::write(dir.path().join("conda-forge.yml"), "{}\n").expect("write");
+        dir
+    }
+
+    #[test]
+    fn content_hash_changes_with_recipe_bytes() {
+        let dir = feedstock();
+        let before = content_hash(dir.path()).expect("hash");
+        fs_err::write(dir.path().join("recipe/meta.yaml"), "package: {name: b}\n").expect("write");
+        assert_ne!(before, content_hash(dir.path()).expect("hash"));
+    }
+
+    #[test]
+    fn files_outside_the_relevant_set_do_not_count() {
+        let dir = feedstock();
+        let before = content_hash(dir.path()).expect("hash");
+        let fp = fingerprint(dir.path()).expect("fingerprint");
+        fs_err::write(dir.path().join("README.md"), "docs").expect("write");
+        assert_eq!(before, content_hash(dir.path()).expect("hash"));
+        assert_eq!(fp, fingerprint(dir.path()).expect("fingerprint"));
+    }
+
+    #[test]
+    fn a_new_ci_support_file_changes_the_fingerprint() {
+        let dir = feedstock();
+        let before = fingerprint(dir.path()).expect("fingerprint");
+        fs_err::create_dir_all(dir.path().join(".ci_support")).expect("mkdir");
+        fs_err::write(dir.path().join(".ci_support/linux_64_.yaml"), "a: [b]\n").expect("write");
+        assert_ne!(before, fingerprint(dir.path()).expect("fingerprint"));
+    }
+}
