@@ -8,4 +8,5 @@
 
 pub mod cli;
 pub mod feedstock;
+pub mod graph;
 pub mod recipe;

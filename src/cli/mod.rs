@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod graph;
+
 /// cascade: a migration bot engine for conda-forge-sized package ecosystems.
 #[derive(Debug, Parser)]
 #[command(name = "cascade", version, about)]
@@ -21,7 +23,10 @@ pub struct Cli {
 
 /// The sub-commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Build the feedstock dependency graph and query it.
+    Graph(graph::GraphArgs),
+}
 
 /// What a command reports to the process: success, a "found something" result (such as
 /// `rerender --check` finding differences), or failure.
@@ -44,5 +49,7 @@ impl From<ExitStatus> for ExitCode {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
-    match cli.command {}
+    match cli.command {
+        Command::Graph(args) => graph::run(args),
+    }
 }

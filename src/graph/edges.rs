@@ -1,0 +1,426 @@
+//! From nodes to edges: the outputs lookup, labelled edges, external dependencies and
+//! strong run_exports (reference §2.5), recomputed from every node's stored renders.
+//!
+//! An edge points from dependency to dependent. It exists when some render of the
+//! dependent requires, in `build`/`host`/`run`/`test`, a package another feedstock
+//! produces; it carries, per section, the platforms where that happens. A feedstock
+//! requiring its own output (an output depending on a sibling output) is not an edge.
+//! Names no feedstock produces are external dependencies, recorded with their users.
+//!
+//! Strong run_exports are done per platform: when a dependent has `d` in `build` or
+//! `host` on platform `p`, the strong exports of `d` as rendered on `p` (or, when the
+//! producer does not build on `p`, such as a noarch package, on any platform) become
+//! `run` requirements of the dependent on `p`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::recipe::{RenderedRecipe, Section, name_of_raw_spec};
+
+use super::model::{EDGE_SECTIONS, EdgeLabel, Node, PlatformBits, PlatformTable};
+
+/// Feedstocks whose outputs claim more than they should: they only produce the names
+/// listed here (reference §2.5: `pypy-meta` and `graalpy` do not claim `python`).
+const RESTRICTED_OUTPUTS: [(&str, &[&str]); 2] =
+    [("pypy-meta", &["pypy"]), ("graalpy", &["graalpy"])];
+
+/// The edges of a graph and everything computed with them. Node ids are indices into the
+/// node slice given to [`compute`].
+#[derive(Debug, Default)]
+pub(crate) struct GraphEdges {
+    /// The platforms in use, giving meaning to the label bits.
+    pub(crate) platforms: PlatformTable,
+    /// (output name, producing node) → platforms on which it is produced.
+    pub(crate) outputs: BTreeMap<(String, usize), PlatformBits>,
+    /// (dependency node, dependent node) → label. Never `src == dst`.
+    pub(crate) edges: BTreeMap<(usize, usize), EdgeLabel>,
+    /// (package name nobody produces, using node) → label.
+    pub(crate) externals: BTreeMap<(String, usize), EdgeLabel>,
+}
+
+/// Computes the outputs lookup, edges and externals of a set of nodes.
+pub(crate) fn compute(nodes: &[Node]) -> Result<GraphEdges, String> {
+    let platforms = PlatformTable::new(
+        nodes
+            .iter()
+            .flat_map(|n| n.attributes.platforms.keys().map(String::as_str)),
+    )?;
+    let outputs = outputs_of(nodes, &platforms);
+    let mut lookup: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (name, node) in outputs.keys() {
+        lookup.entry(name.as_str()).or_default().push(*node);
+    }
+    let mut builder = EdgeBuilder {
+        nodes,
+        lookup: &lookup,
+        edges: BTreeMap::new(),
+        externals: BTreeMap::new(),
+    };
+    for (dependent, node) in nodes.iter().enumerate() {
+        for (platform, render) in &node.attributes.platforms {
+            builder.add_render(dependent, platform, platforms.bit(platform), render);
+        }
+    }
+    let EdgeBuilder {
+        edges, externals, ..
+    } = builder;
+    Ok(GraphEdges {
+        platforms,
+        outputs,
+        edges,
+        externals,
+    })
+}
+
+/// Every (output, producer) pair with the platforms it is produced on.
+fn outputs_of(nodes: &[Node], table: &PlatformTable) -> BTreeMap<(String, usize), PlatformBits> {
+    let mut outputs: BTreeMap<(String, usize), PlatformBits> = BTreeMap::new();
+    for (id, node) in nodes.iter().enumerate() {
+        let restricted = RESTRICTED_OUTPUTS
+            .iter()
+            .find(|(name, _)| *name == node.name.as_str())
+            .map(|(_, allowed)| *allowed);
+        for (platform, render) in &node.attributes.platforms {
+            for output in render.output_names() {
+                if restricted.is_some_and(|allowed| !allowed.contains(&output)) {
+                    continue;
+                }
+                *outputs.entry((output.to_string(), id)).or_default() |= table.bit(platform);
+            }
+        }
+    }
+    outputs
+}
+
+struct EdgeBuilder<'a> {
+    nodes: &'a [Node],
+    lookup: &'a HashMap<&'a str, Vec<usize>>,
+    edges: BTreeMap<(usize, usize), EdgeLabel>,
+    externals: BTreeMap<(String, usize), EdgeLabel>,
+}
+
+impl EdgeBuilder<'_> {
+    /// Adds the requirements of one platform's render of `dependent`: the top level and
+    /// every output.
+    fn add_render(
+        &mut self,
+        dependent: usize,
+        platform: &str,
+        bit: PlatformBits,
+        render: &RenderedRecipe,
+    ) {
+        let parts = std::iter::once(&render.requirements)
+            .chain(render.outputs.iter().map(|o| &o.requirements));
+        for requirements in parts {
+            for section in EDGE_SECTIONS {
+                for req in requirements.section(section) {
+                    self.require(dependent, &req.name, section, bit);
+                    if matches!(section, Section::Build | Section::Host) {
+                        self.add_strong_exports(dependent, &req.name, platform, bit);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records that `dependent` requires package `name` in `section` on `bit`.
+    fn require(&mut self, dependent: usize, name: &str, section: Section, bit: PlatformBits) {
+        match self.lookup.get(name) {
+            Some(producers) => {
+                for &producer in producers {
+                    if producer != dependent {
+                        self.edges
+                            .entry((producer, dependent))
+                            .or_default()
+                            .add(section, bit);
+                    }
+                }
+            }
+            None => self
+                .externals
+                .entry((name.to_string(), dependent))
+                .or_default()
+                .add(section, bit),
+        }
+    }
+
+    /// `dependent` has `name` in build/host on `platform`: the strong exports of every
+    /// producer of `name` become run requirements there.
+    fn add_strong_exports(
+        &mut self,
+        dependent: usize,
+        name: &str,
+        platform: &str,
+        bit: PlatformBits,
+    ) {
+        let Some(producers) = self.lookup.get(name) else {
+            return;
+        };
+        let mut exported: Vec<String> = Vec::new();
+        for &producer in producers {
+            let Some(node) = self.nodes.get(producer) else {
+                continue;
+            };
+            for spec in strong_exports(node, name, platform) {
+                let export = name_of_raw_spec(spec);
+                if !export.is_empty() && !exported.contains(&export) {
+                    exported.push(export);
+                }
+            }
+        }
+        for export in exported {
+            self.require(dependent, &export, Section::Run, bit);
+        }
+    }
+}
+
+/// The strong run_exports of package `name` as produced by `node` on `platform`; when the
+/// node does not build on that platform, the exports of every platform it builds on.
+fn strong_exports<'n>(node: &'n Node, name: &str, platform: &str) -> Vec<&'n str> {
+    let renders: Vec<&RenderedRecipe> = match node.attributes.platforms.get(platform) {
+        Some(render) => vec![render],
+        None => node.attributes.platforms.values().collect(),
+    };
+    let mut specs = Vec::new();
+    for render in renders {
+        let exports = match render.outputs.iter().find(|o| o.name == name) {
+            Some(output) => &output.run_exports,
+            None if render.name == name => &render.run_exports,
+            None => continue,
+        };
+        for spec in &exports.strong {
+            if !specs.contains(&spec.as_str()) {
+                specs.push(spec.as_str());
+            }
+        }
+    }
+    specs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feedstock::FeedstockName;
+    use crate::graph::model::NodeAttributes;
+    use crate::recipe::{Output, Requirement, Requirements, RunExports};
+
+    fn reqs(section: Section, names: &[&str]) -> Requirements {
+        let mut requirements = Requirements::default();
+        requirements
+            .section_mut(section)
+            .extend(names.iter().map(|n| Requirement::parse(n).unwrap()));
+        requirements
+    }
+
+    fn render(name: &str, requirements: Requirements) -> RenderedRecipe {
+        RenderedRecipe {
+            name: name.to_string(),
+            requirements,
+            ..RenderedRecipe::default()
+        }
+    }
+
+    fn node(name: &str, platforms: &[(&str, RenderedRecipe)]) -> Node {
+        Node {
+            name: FeedstockName::new(name).unwrap(),
+            attributes: NodeAttributes {
+                platforms: platforms
+                    .iter()
+                    .map(|(p, r)| (p.to_string(), r.clone()))
+                    .collect(),
+            },
+        }
+    }
+
+    fn edge_names(graph: &GraphEdges, nodes: &[Node]) -> Vec<(String, String, Vec<Section>)> {
+        graph
+            .edges
+            .iter()
+            .map(|((s, d), label)| {
+                (
+                    nodes[*s].name.to_string(),
+                    nodes[*d].name.to_string(),
+                    label.sections().iter().collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn edges_point_from_dependency_to_dependent_with_sections() {
+        let nodes = vec![
+            node(
+                "zlib",
+                &[("linux-64", render("zlib", Requirements::default()))],
+            ),
+            node(
+                "curl",
+                &[(
+                    "linux-64",
+                    render("curl", reqs(Section::Host, &["zlib >=1.3"])),
+                )],
+            ),
+        ];
+        let graph = compute(&nodes).unwrap();
+        assert_eq!(
+            edge_names(&graph, &nodes),
+            vec![("zlib".into(), "curl".into(), vec![Section::Host])]
+        );
+    }
+
+    #[test]
+    fn an_output_requiring_a_sibling_output_is_not_an_edge() {
+        let mut recipe = render("arrow", Requirements::default());
+        recipe.outputs = vec![
+            Output {
+                name: "libarrow".into(),
+                ..Output::default()
+            },
+            Output {
+                name: "libarrow-acero".into(),
+                requirements: reqs(Section::Run, &["libarrow", "zstd"]),
+                ..Output::default()
+            },
+        ];
+        let nodes = vec![node("arrow-cpp", &[("linux-64", recipe)])];
+        let graph = compute(&nodes).unwrap();
+        assert!(graph.edges.is_empty());
+        assert_eq!(
+            graph.externals.keys().cloned().collect::<Vec<_>>(),
+            vec![("zstd".to_string(), 0)]
+        );
+    }
+
+    #[test]
+    fn platforms_are_kept_per_section() {
+        let nodes = vec![
+            node(
+                "m2-tools",
+                &[
+                    ("linux-64", render("m2-tools", Requirements::default())),
+                    ("win-64", render("m2-tools", Requirements::default())),
+                ],
+            ),
+            node(
+                "app",
+                &[
+                    ("linux-64", render("app", Requirements::default())),
+                    ("win-64", render("app", reqs(Section::Build, &["m2-tools"]))),
+                ],
+            ),
+        ];
+        let graph = compute(&nodes).unwrap();
+        let label = graph.edges[&(0, 1)].resolve(&graph.platforms);
+        assert_eq!(label.sections, vec![Section::Build]);
+        assert_eq!(label.platforms, vec!["win-64".to_string()]);
+    }
+
+    #[test]
+    fn pypy_meta_does_not_claim_python() {
+        let mut pypy = render("pypy-meta", Requirements::default());
+        pypy.outputs = ["pypy", "python"]
+            .iter()
+            .map(|n| Output {
+                name: n.to_string(),
+                ..Output::default()
+            })
+            .collect();
+        let nodes = vec![
+            node("pypy-meta", &[("linux-64", pypy)]),
+            node(
+                "python",
+                &[("linux-64", render("python", Requirements::default()))],
+            ),
+            node(
+                "numpy",
+                &[(
+                    "linux-64",
+                    render("numpy", reqs(Section::Host, &["python"])),
+                )],
+            ),
+        ];
+        let graph = compute(&nodes).unwrap();
+        assert_eq!(
+            edge_names(&graph, &nodes),
+            vec![("python".into(), "numpy".into(), vec![Section::Host])]
+        );
+    }
+
+    #[test]
+    fn an_output_two_feedstocks_produce_gives_an_edge_from_each() {
+        let nodes = vec![
+            node(
+                "a",
+                &[("linux-64", render("shared", Requirements::default()))],
+            ),
+            node(
+                "b",
+                &[("linux-64", render("shared", Requirements::default()))],
+            ),
+            node(
+                "c",
+                &[("linux-64", render("c", reqs(Section::Run, &["shared"])))],
+            ),
+        ];
+        let graph = compute(&nodes).unwrap();
+        assert_eq!(graph.edges.len(), 2);
+    }
+
+    #[test]
+    fn strong_exports_add_run_labels_only_on_their_platform() {
+        let mut toolchain = render("toolchain", Requirements::default());
+        toolchain.run_exports = RunExports {
+            weak: vec![],
+            strong: vec!["runtime >=1".into()],
+        };
+        let nodes = vec![
+            node(
+                "toolchain",
+                &[
+                    ("linux-64", toolchain.clone()),
+                    ("osx-64", render("toolchain", Requirements::default())),
+                ],
+            ),
+            node(
+                "runtime",
+                &[
+                    ("linux-64", render("runtime", Requirements::default())),
+                    ("osx-64", render("runtime", Requirements::default())),
+                ],
+            ),
+            node(
+                "app",
+                &[
+                    (
+                        "linux-64",
+                        render("app", reqs(Section::Build, &["toolchain"])),
+                    ),
+                    (
+                        "osx-64",
+                        render("app", reqs(Section::Build, &["toolchain"])),
+                    ),
+                ],
+            ),
+        ];
+        let graph = compute(&nodes).unwrap();
+        let label = graph.edges[&(1, 2)].resolve(&graph.platforms);
+        assert_eq!(label.sections, vec![Section::Run]);
+        assert_eq!(label.platforms, vec!["linux-64".to_string()]);
+    }
+
+    #[test]
+    fn run_constrained_is_never_an_edge() {
+        let nodes = vec![
+            node("a", &[("linux-64", render("a", Requirements::default()))]),
+            node(
+                "b",
+                &[(
+                    "linux-64",
+                    render("b", reqs(Section::RunConstrained, &["a <2"])),
+                )],
+            ),
+        ];
+        let graph = compute(&nodes).unwrap();
+        assert!(graph.edges.is_empty());
+        assert!(graph.externals.is_empty());
+    }
+}

@@ -1,0 +1,414 @@
+//! The write side of the store: one build is one `IMMEDIATE` transaction.
+//!
+//! [`Writer`] is created by `Store::begin_build`; dropping it without
+//! [`Writer::commit`] rolls everything back, so an error (or a panic, or a kill) anywhere
+//! in a build leaves the previous graph exactly as it was.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use crate::feedstock::{FeedstockName, RenderFailure};
+use crate::graph::GraphError;
+use crate::graph::edges::GraphEdges;
+use crate::graph::model::{EdgeLabel, NodeAttributes, PlatformTable};
+use crate::graph::topo::Topology;
+use crate::recipe::{RecipeFormat, Section};
+
+use super::{sections_json, sql_err};
+
+/// What the store remembers about a feedstock, read at the start of a build.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredFeedstock {
+    /// The row id.
+    pub(crate) id: i64,
+    /// The metadata fingerprint when last read.
+    pub(crate) fingerprint: Option<String>,
+    /// The content hash when last read.
+    pub(crate) content_hash: Option<String>,
+    /// True when the checkout disappeared in an earlier build.
+    pub(crate) removed: bool,
+    /// The stored renders; `None` when the JSON in the row is corrupt (the build then
+    /// re-reads the feedstock instead of failing).
+    pub(crate) attributes: Option<NodeAttributes>,
+    /// The content hash the stored renders came from.
+    pub(crate) attributes_hash: Option<String>,
+}
+
+/// One feedstock row to write after (re-)reading its checkout.
+#[derive(Debug)]
+pub(crate) struct NodeRow<'a> {
+    /// The feedstock.
+    pub(crate) name: &'a FeedstockName,
+    /// The checkout directory.
+    pub(crate) path: &'a str,
+    /// The metadata fingerprint, when it could be computed.
+    pub(crate) fingerprint: Option<&'a str>,
+    /// The content hash, when it could be computed.
+    pub(crate) content_hash: Option<&'a str>,
+    /// The recipe format, when a recipe exists.
+    pub(crate) format: Option<RecipeFormat>,
+    /// Every failure of this read (empty when clean).
+    pub(crate) errors: &'a [RenderFailure],
+    /// The renders to keep (the new ones, or the last good ones when nothing rendered).
+    pub(crate) attributes: &'a NodeAttributes,
+    /// The content hash `attributes` came from.
+    pub(crate) attributes_hash: Option<&'a str>,
+    /// Renders performed.
+    pub(crate) renders: usize,
+}
+
+/// The open transaction of one build.
+pub(crate) struct Writer<'c> {
+    tx: Transaction<'c>,
+    path: &'c Path,
+}
+
+impl<'c> Writer<'c> {
+    pub(super) fn begin(conn: &'c mut Connection, path: &'c Path) -> Result<Self, GraphError> {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err(path, "start the build transaction"))?;
+        Ok(Writer { tx, path })
+    }
+
+    /// Every feedstock row, by name.
+    pub(crate) fn stored(&self) -> Result<BTreeMap<String, StoredFeedstock>, GraphError> {
+        let err = |op| sql_err(self.path, op);
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT id, name, fingerprint, content_hash, removed_at IS NOT NULL,
+                        attributes, attributes_hash
+                 FROM feedstocks",
+            )
+            .map_err(err("read feedstock rows"))?;
+        let rows = stmt
+            .query_map([], |row| {
+                let attributes: String = row.get(5)?;
+                Ok((
+                    row.get::<_, String>(1)?,
+                    StoredFeedstock {
+                        id: row.get(0)?,
+                        fingerprint: row.get(2)?,
+                        content_hash: row.get(3)?,
+                        removed: row.get(4)?,
+                        attributes: serde_json::from_str(&attributes).ok(),
+                        attributes_hash: row.get(6)?,
+                    },
+                ))
+            })
+            .map_err(err("read feedstock rows"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(err("read feedstock rows"))
+    }
+
+    /// Inserts or replaces a feedstock row with its parse errors and requirements.
+    pub(crate) fn write_node(&self, row: &NodeRow<'_>) -> Result<i64, GraphError> {
+        let err = |op| sql_err(self.path, op);
+        let attributes = serde_json::to_string(row.attributes)
+            .map_err(|e| GraphError::Internal(format!("serialising {}: {e}", row.name)))?;
+        let platforms = serde_json::to_string(&row.attributes.platforms.keys().collect::<Vec<_>>())
+            .map_err(|e| GraphError::Internal(format!("serialising {}: {e}", row.name)))?;
+        let parse_error = (!row.errors.is_empty()).then(|| {
+            row.errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+        let id: i64 = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO feedstocks (name, path, fingerprint, content_hash, recipe_format,
+                     version, parse_error, platforms, attributes, attributes_hash, renders,
+                     parsed_at, removed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, NULL)
+                 ON CONFLICT(name) DO UPDATE SET path = excluded.path,
+                     fingerprint = excluded.fingerprint, content_hash = excluded.content_hash,
+                     recipe_format = excluded.recipe_format, version = excluded.version,
+                     parse_error = excluded.parse_error, platforms = excluded.platforms,
+                     attributes = excluded.attributes, attributes_hash = excluded.attributes_hash,
+                     renders = excluded.renders, parsed_at = excluded.parsed_at,
+                     removed_at = NULL
+                 RETURNING id",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(
+                    params![
+                        row.name,
+                        row.path,
+                        row.fingerprint,
+                        row.content_hash,
+                        row.format.map(RecipeFormat::as_str),
+                        row.attributes.version(),
+                        parse_error,
+                        platforms,
+                        attributes,
+                        row.attributes_hash,
+                        i64::try_from(row.renders).unwrap_or(i64::MAX),
+                        super::unix_now(),
+                    ],
+                    |r| r.get(0),
+                )
+            })
+            .map_err(err("write a feedstock row"))?;
+        self.write_errors(id, row.errors)?;
+        self.write_requirements(id, row.attributes)?;
+        Ok(id)
+    }
+
+    fn write_errors(&self, id: i64, errors: &[RenderFailure]) -> Result<(), GraphError> {
+        let err = |op| sql_err(self.path, op);
+        self.tx
+            .prepare_cached("DELETE FROM parse_errors WHERE feedstock_id = ?1")
+            .and_then(|mut s| s.execute([id]))
+            .map_err(err("clear parse errors"))?;
+        let mut insert = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO parse_errors (feedstock_id, seq, file, line, variant, message)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(err("write parse errors"))?;
+        for (seq, failure) in errors.iter().enumerate() {
+            insert
+                .execute(params![
+                    id,
+                    i64::try_from(seq).unwrap_or(i64::MAX),
+                    failure.file,
+                    failure.line.and_then(|l| i64::try_from(l).ok()),
+                    failure.variant,
+                    failure.message,
+                ])
+                .map_err(err("write parse errors"))?;
+        }
+        Ok(())
+    }
+
+    fn write_requirements(&self, id: i64, attributes: &NodeAttributes) -> Result<(), GraphError> {
+        let err = |op| sql_err(self.path, op);
+        self.tx
+            .prepare_cached("DELETE FROM requirements WHERE feedstock_id = ?1")
+            .and_then(|mut s| s.execute([id]))
+            .map_err(err("clear requirements"))?;
+        let mut insert = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO requirements (feedstock_id, output, platform, section, name, spec)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(err("write requirements"))?;
+        for (platform, render) in &attributes.platforms {
+            let parts = std::iter::once((None, &render.requirements)).chain(
+                render
+                    .outputs
+                    .iter()
+                    .map(|o| (Some(o.name.as_str()), &o.requirements)),
+            );
+            for (output, requirements) in parts {
+                for section in Section::ALL {
+                    for req in requirements.section(section) {
+                        insert
+                            .execute(params![
+                                id,
+                                output,
+                                platform,
+                                section.as_str(),
+                                req.name,
+                                req.raw
+                            ])
+                            .map_err(err("write requirements"))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a new fingerprint (and path) for a feedstock whose content did not change.
+    pub(crate) fn touch(&self, id: i64, fingerprint: &str, path: &str) -> Result<(), GraphError> {
+        self.tx
+            .prepare_cached("UPDATE feedstocks SET fingerprint = ?2, path = ?3 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![id, fingerprint, path]))
+            .map_err(sql_err(self.path, "update a fingerprint"))?;
+        Ok(())
+    }
+
+    /// Records the checkout path of an unchanged feedstock when it moved.
+    pub(crate) fn set_path(&self, id: i64, path: &str) -> Result<(), GraphError> {
+        self.tx
+            .prepare_cached("UPDATE feedstocks SET path = ?2 WHERE id = ?1 AND path <> ?2")
+            .and_then(|mut s| s.execute(params![id, path]))
+            .map_err(sql_err(self.path, "update a path"))?;
+        Ok(())
+    }
+
+    /// Marks a feedstock whose checkout is gone as removed (the row and its history stay).
+    pub(crate) fn mark_removed(&self, id: i64, now: i64) -> Result<(), GraphError> {
+        self.tx
+            .prepare_cached(
+                "UPDATE feedstocks SET removed_at = ?2, topo_index = NULL, cycle = NULL
+                 WHERE id = ?1 AND removed_at IS NULL",
+            )
+            .and_then(|mut s| s.execute(params![id, now]))
+            .map_err(sql_err(self.path, "mark a feedstock removed"))?;
+        Ok(())
+    }
+
+    /// Replaces the derived graph: outputs, edges, externals, topological order, cycles.
+    /// `ids[i]` is the row id of node `i` of `edges` and `topo`.
+    pub(crate) fn replace_graph(
+        &self,
+        ids: &[i64],
+        edges: &GraphEdges,
+        topo: &Topology,
+    ) -> Result<(), GraphError> {
+        let err = |op| sql_err(self.path, op);
+        let id_of = |node: usize| {
+            ids.get(node)
+                .copied()
+                .ok_or_else(|| GraphError::Internal(format!("node {node} has no row id")))
+        };
+        self.tx
+            .execute_batch(
+                "DELETE FROM outputs; DELETE FROM edges; DELETE FROM externals;
+                 UPDATE feedstocks SET topo_index = NULL, cycle = NULL
+                 WHERE topo_index IS NOT NULL OR cycle IS NOT NULL;",
+            )
+            .map_err(err("clear the derived graph"))?;
+
+        let mut insert = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO outputs (name, feedstock_id, platforms) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(err("write outputs"))?;
+        for ((name, node), bits) in &edges.outputs {
+            let platforms = list_json(&edges.platforms.names(*bits));
+            insert
+                .execute(params![name, id_of(*node)?, platforms])
+                .map_err(err("write outputs"))?;
+        }
+
+        let mut insert = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO edges (src_id, dst_id, sections, platforms, labels)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(err("write edges"))?;
+        for ((src, dst), label) in &edges.edges {
+            let (sections, platforms, labels) = label_columns(label, &edges.platforms);
+            insert
+                .execute(params![
+                    id_of(*src)?,
+                    id_of(*dst)?,
+                    sections,
+                    platforms,
+                    labels
+                ])
+                .map_err(err("write edges"))?;
+        }
+
+        let mut insert = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO externals (name, feedstock_id, sections, platforms, labels)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(err("write external dependencies"))?;
+        for ((name, node), label) in &edges.externals {
+            let (sections, platforms, labels) = label_columns(label, &edges.platforms);
+            insert
+                .execute(params![name, id_of(*node)?, sections, platforms, labels])
+                .map_err(err("write external dependencies"))?;
+        }
+
+        let mut update = self
+            .tx
+            .prepare_cached("UPDATE feedstocks SET topo_index = ?2, cycle = ?3 WHERE id = ?1")
+            .map_err(err("write the topological order"))?;
+        for (index, &node) in topo.order.iter().enumerate() {
+            let cycle = topo
+                .cycle_of
+                .get(node)
+                .copied()
+                .flatten()
+                .and_then(|c| i64::try_from(c).ok());
+            update
+                .execute(params![
+                    id_of(node)?,
+                    i64::try_from(index).unwrap_or(i64::MAX),
+                    cycle
+                ])
+                .map_err(err("write the topological order"))?;
+        }
+        Ok(())
+    }
+
+    /// Appends the build to the `builds` history.
+    pub(crate) fn record_build(
+        &self,
+        started_at: i64,
+        feedstocks_dir: &str,
+        summary_json: &str,
+    ) -> Result<(), GraphError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO builds (started_at, finished_at, feedstocks_dir, summary)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    started_at,
+                    super::unix_now(),
+                    feedstocks_dir,
+                    summary_json
+                ])
+            })
+            .map_err(sql_err(self.path, "record the build"))?;
+        Ok(())
+    }
+
+    /// The number of feedstock rows with a parse error among those not removed.
+    pub(crate) fn count_parse_errors(&self) -> Result<usize, GraphError> {
+        let count: Option<i64> = self
+            .tx
+            .query_row(
+                "SELECT COUNT(*) FROM feedstocks WHERE removed_at IS NULL AND parse_error IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql_err(self.path, "count parse errors"))?;
+        Ok(count.and_then(|c| usize::try_from(c).ok()).unwrap_or(0))
+    }
+
+    /// Makes the build visible. Until this returns, readers see the previous graph.
+    pub(crate) fn commit(self) -> Result<(), GraphError> {
+        self.tx
+            .commit()
+            .map_err(sql_err(self.path, "commit the build"))
+    }
+}
+
+fn list_json(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// The `sections`, `platforms` and `labels` cells of an edge or external.
+fn label_columns(label: &EdgeLabel, table: &PlatformTable) -> (String, String, String) {
+    let label = label.resolve(table);
+    let by_section: BTreeMap<&str, &Vec<String>> = label
+        .by_section
+        .iter()
+        .map(|(s, p)| (s.as_str(), p))
+        .collect();
+    (
+        sections_json(&label.sections),
+        list_json(&label.platforms),
+        serde_json::to_string(&by_section).unwrap_or_else(|_| "{}".to_string()),
+    )
+}
