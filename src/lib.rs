@@ -10,3 +10,4 @@ pub mod cli;
 pub mod feedstock;
 pub mod graph;
 pub mod recipe;
+pub mod universe;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod graph;
+mod universe;
 
 /// cascade: a migration bot engine for conda-forge-sized package ecosystems.
 #[derive(Debug, Parser)]
@@ -26,6 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Build the feedstock dependency graph and query it.
     Graph(graph::GraphArgs),
+    /// Generate synthetic feedstock universes for demos, tests and benchmarks.
+    Universe(universe::UniverseArgs),
 }
 
 /// What a command reports to the process: success, a "found something" result (such as
@@ -51,5 +54,6 @@ impl From<ExitStatus> for ExitCode {
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Graph(args) => graph::run(args),
+        Command::Universe(args) => universe::run(args),
     }
 }
