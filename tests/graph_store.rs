@@ -1,0 +1,342 @@
+//! The store's guarantees, on real SQLite files and real (small, v1) feedstock trees:
+//! one build is one transaction, incremental rebuilds, removal, corrupt rows, schema
+//! versions, and edge labels from real renders.
+
+use std::path::{Path, PathBuf};
+
+use cascade::graph::{self, BuildOptions, DepDirection, GraphError, NoReporter, Store};
+use cascade::recipe::Section;
+
+/// A directory of feedstock checkouts plus a database, both temporary.
+struct Universe {
+    feedstocks: tempfile::TempDir,
+    data: tempfile::TempDir,
+}
+
+impl Universe {
+    fn new() -> Universe {
+        Universe {
+            feedstocks: tempfile::tempdir().unwrap(),
+            data: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn options(&self) -> BuildOptions {
+        BuildOptions {
+            feedstocks_dir: self.feedstocks.path().to_path_buf(),
+            db_path: self.db(),
+        }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.data.path().join("graph/cascade.sqlite")
+    }
+
+    fn dir(&self, name: &str) -> PathBuf {
+        self.feedstocks.path().join(format!("{name}-feedstock"))
+    }
+
+    /// Writes a v1 feedstock rendered for `platforms` (`linux_64`, `osx_64`, ...).
+    fn feedstock(&self, name: &str, recipe: &str, platforms: &[&str]) {
+        let dir = self.dir(name);
+        fs_err::create_dir_all(dir.join("recipe")).unwrap();
+        fs_err::create_dir_all(dir.join(".ci_support")).unwrap();
+        fs_err::write(dir.join("recipe/recipe.yaml"), recipe).unwrap();
+        for platform in platforms {
+            let subdir = platform.replace('_', "-");
+            fs_err::write(
+                dir.join(format!(".ci_support/{platform}_.yaml")),
+                format!("target_platform:\n- {subdir}\n"),
+            )
+            .unwrap();
+        }
+    }
+
+    fn build(&self) -> Result<graph::BuildSummary, GraphError> {
+        graph::build(&self.options(), &NoReporter)
+    }
+
+    fn store(&self) -> Store {
+        Store::open(&self.db()).unwrap()
+    }
+
+    fn sql(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.db()).unwrap()
+    }
+}
+
+fn recipe(name: &str, version: &str, requirements: &str) -> String {
+    format!(
+        "schema_version: 1\n\npackage:\n  name: {name}\n  version: \"{version}\"\n\nbuild:\n  number: 0\n{requirements}"
+    )
+}
+
+/// `lib` and `app`, where `app` host-requires `lib`.
+fn lib_and_app() -> Universe {
+    let universe = Universe::new();
+    universe.feedstock("lib", &recipe("lib", "1.0", ""), &["linux_64"]);
+    universe.feedstock(
+        "app",
+        &recipe("app", "0.4.0", "requirements:\n  host:\n    - lib\n"),
+        &["linux_64"],
+    );
+    universe
+}
+
+fn dependencies(store: &Store, name: &str) -> Vec<String> {
+    store
+        .deps(name, DepDirection::Dependencies, Some(1))
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .collect()
+}
+
+#[test]
+fn a_build_that_fails_midway_leaves_the_previous_graph_intact() {
+    let universe = lib_and_app();
+    let first = universe.build().unwrap();
+    assert_eq!((first.nodes, first.edges), (2, 1));
+
+    // Change app, then make the build fail after the node rows are written: the
+    // derived `outputs` table is rebuilt after all feedstock rows.
+    universe.feedstock("app", &recipe("app", "0.5.0", ""), &["linux_64"]);
+    universe
+        .sql()
+        .execute_batch(
+            "CREATE TRIGGER injected_failure BEFORE INSERT ON outputs
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
+        )
+        .unwrap();
+    let err = universe.build().unwrap_err();
+    assert!(matches!(err, GraphError::Sqlite { .. }), "{err:?}");
+
+    let store = universe.store();
+    let app = store.node("app").unwrap().unwrap();
+    assert_eq!(
+        app.version.as_deref(),
+        Some("0.4.0"),
+        "the old row is intact"
+    );
+    assert_eq!(dependencies(&store, "app"), vec!["lib".to_string()]);
+    assert_eq!(
+        store.node("lib").unwrap().unwrap().outputs,
+        vec!["lib".to_string()]
+    );
+    let builds: i64 = universe
+        .sql()
+        .query_row("SELECT COUNT(*) FROM builds", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(builds, 1);
+
+    // Once the fault is gone, the change is picked up (the failed build left no trace).
+    universe
+        .sql()
+        .execute_batch("DROP TRIGGER injected_failure")
+        .unwrap();
+    let retried = universe.build().unwrap();
+    assert_eq!((retried.parsed, retried.edges), (1, 0));
+    let app = universe.store().node("app").unwrap().unwrap();
+    assert_eq!(app.version.as_deref(), Some("0.5.0"));
+}
+
+#[test]
+fn a_database_from_a_newer_cascade_is_refused() {
+    let universe = lib_and_app();
+    universe.build().unwrap();
+    universe
+        .sql()
+        .pragma_update(None, "user_version", 999)
+        .unwrap();
+    let err = Store::open(&universe.db()).unwrap_err();
+    assert!(
+        matches!(err, GraphError::NewerSchema { found: 999, .. }),
+        "{err:?}"
+    );
+    assert!(universe.build().is_err());
+}
+
+#[test]
+fn opening_a_missing_database_says_to_build_first() {
+    let err = Store::open(Path::new("/nonexistent/cascade.sqlite")).unwrap_err();
+    assert!(matches!(err, GraphError::NoGraph { .. }), "{err:?}");
+    assert!(err.to_string().contains("cascade graph build"));
+}
+
+#[test]
+fn corrupt_stored_attributes_make_the_next_build_reread_the_feedstock() {
+    let universe = lib_and_app();
+    universe.build().unwrap();
+    universe
+        .sql()
+        .execute(
+            "UPDATE feedstocks SET attributes = '{not json' WHERE name = 'lib'",
+            [],
+        )
+        .unwrap();
+    let rebuilt = universe.build().unwrap();
+    assert_eq!(
+        (rebuilt.parsed, rebuilt.unchanged, rebuilt.edges),
+        (1, 1, 1)
+    );
+}
+
+#[test]
+fn a_feedstock_that_stops_rendering_keeps_its_last_good_edges() {
+    let universe = lib_and_app();
+    universe.build().unwrap();
+    fs_err::write(
+        universe.dir("lib").join("recipe/recipe.yaml"),
+        "schema_version: 1\npackage:\n  name: lib\n   version: [\n",
+    )
+    .unwrap();
+    let rebuilt = universe.build().unwrap();
+    assert_eq!((rebuilt.parsed, rebuilt.parse_errors), (1, 1));
+    let store = universe.store();
+    let lib = store.node("lib").unwrap().unwrap();
+    assert!(lib.parse_error.is_some());
+    assert_eq!(lib.version.as_deref(), Some("1.0"), "last good render kept");
+    assert_eq!(dependencies(&store, "app"), vec!["lib".to_string()]);
+    assert_eq!(store.errors().unwrap().len(), 1);
+}
+
+#[test]
+fn a_removed_feedstock_that_returns_is_read_again() {
+    let universe = lib_and_app();
+    universe.build().unwrap();
+    let saved = universe.data.path().join("app-saved");
+    fs_err::rename(universe.dir("app"), &saved).unwrap();
+    let removed = universe.build().unwrap();
+    assert_eq!((removed.removed, removed.nodes, removed.edges), (1, 1, 0));
+    assert!(
+        universe
+            .store()
+            .node("app")
+            .unwrap()
+            .unwrap()
+            .removed_at
+            .is_some()
+    );
+    let again = universe.build().unwrap();
+    assert_eq!(again.removed, 0, "a removal is counted once");
+
+    fs_err::rename(&saved, universe.dir("app")).unwrap();
+    let back = universe.build().unwrap();
+    assert_eq!((back.parsed, back.nodes, back.edges), (1, 2, 1));
+    assert!(
+        universe
+            .store()
+            .node("app")
+            .unwrap()
+            .unwrap()
+            .removed_at
+            .is_none()
+    );
+}
+
+#[test]
+fn edge_labels_keep_sections_and_platforms_from_real_renders() {
+    let universe = Universe::new();
+    let both = ["linux_64", "win_64"];
+    universe.feedstock("m2-make", &recipe("m2-make", "4.4", ""), &both);
+    universe.feedstock("libz", &recipe("libz", "1.3", ""), &both);
+    universe.feedstock(
+        "app",
+        &recipe(
+            "app",
+            "1.0",
+            "requirements:\n  build:\n    - if: win\n      then: m2-make\n  host:\n    - libz\n  run:\n    - libz\n",
+        ),
+        &both,
+    );
+    universe.build().unwrap();
+    let export = universe.store().export().unwrap();
+    let edge = |source: &str| {
+        export
+            .edges
+            .iter()
+            .find(|e| e.source == source && e.target == "app")
+            .unwrap_or_else(|| panic!("no edge {source} -> app in {:?}", export.edges))
+    };
+    let make = edge("m2-make");
+    assert_eq!(make.sections, vec![Section::Build]);
+    assert_eq!(make.platforms, vec!["win-64".to_string()]);
+    let libz = edge("libz");
+    assert_eq!(libz.sections, vec![Section::Host, Section::Run]);
+    assert_eq!(
+        libz.by_section[&Section::Run],
+        vec!["linux-64".to_string(), "win-64".to_string()]
+    );
+}
+
+#[test]
+fn strong_run_exports_add_a_run_edge_on_the_platform_that_exports() {
+    let universe = Universe::new();
+    let both = ["linux_64", "osx_64"];
+    universe.feedstock("runtime", &recipe("runtime", "2.0", ""), &both);
+    universe.feedstock(
+        "toolchain",
+        &recipe(
+            "toolchain",
+            "1.0",
+            "requirements:\n  run_exports:\n    strong:\n      - if: linux\n        then: runtime >=2\n",
+        ),
+        &both,
+    );
+    universe.feedstock(
+        "app",
+        &recipe("app", "1.0", "requirements:\n  build:\n    - toolchain\n"),
+        &both,
+    );
+    universe.build().unwrap();
+    let export = universe.store().export().unwrap();
+    let runtime = export
+        .edges
+        .iter()
+        .find(|e| e.source == "runtime" && e.target == "app")
+        .unwrap_or_else(|| panic!("no runtime -> app edge in {:?}", export.edges));
+    assert_eq!(runtime.sections, vec![Section::Run]);
+    assert_eq!(runtime.platforms, vec!["linux-64".to_string()]);
+}
+
+#[test]
+fn a_cycle_is_stored_with_its_members_and_ordered_as_a_block() {
+    let universe = Universe::new();
+    universe.feedstock("base", &recipe("base", "1", ""), &["linux_64"]);
+    universe.feedstock(
+        "chicken",
+        &recipe(
+            "chicken",
+            "1",
+            "requirements:\n  host:\n    - base\n    - egg\n",
+        ),
+        &["linux_64"],
+    );
+    universe.feedstock(
+        "egg",
+        &recipe("egg", "1", "tests:\n  - requirements:\n      run:\n        - chicken\n    script:\n      - chicken --version\n"),
+        &["linux_64"],
+    );
+    let summary = universe.build().unwrap();
+    let store = universe.store();
+    let cycles = store.cycles().unwrap();
+    assert_eq!(summary.cycles, 1, "{cycles:?}");
+    assert_eq!(
+        cycles[0].members,
+        vec!["chicken".to_string(), "egg".to_string()]
+    );
+    let test_edge = cycles[0]
+        .edges
+        .iter()
+        .find(|e| e.source == "chicken")
+        .unwrap();
+    assert_eq!(test_edge.sections, vec![Section::Test]);
+    assert_eq!(
+        store.node("egg").unwrap().unwrap().cycle,
+        Some(vec!["chicken".to_string(), "egg".to_string()])
+    );
+    assert_eq!(
+        store.topological_order().unwrap(),
+        vec!["base".to_string(), "chicken".to_string(), "egg".to_string()]
+    );
+}
