@@ -12,14 +12,13 @@ mod build;
 mod crawl;
 mod edges;
 mod error;
+mod export;
 mod model;
 mod store;
 mod topo;
 
 pub use build::{BuildOptions, BuildReporter, BuildSummary, NoReporter, build};
 pub use error::GraphError;
+pub use export::{ExportEdge, ExportExternal, ExportNode, GraphExport};
 pub use model::{EDGE_SECTIONS, Label, NodeAttributes, SectionSet};
-pub use store::{
-    CycleEdge, CycleView, DepDirection, DepView, ExportEdge, ExportExternal, ExportNode,
-    GraphExport, NodeView, ParseErrorView, Store,
-};
+pub use store::{CycleEdge, CycleView, DepDirection, DepView, NodeView, ParseErrorView, Store};

@@ -21,10 +21,7 @@ mod read;
 mod schema;
 mod write;
 
-pub use read::{
-    CycleEdge, CycleView, DepDirection, DepView, ExportEdge, ExportExternal, ExportNode,
-    GraphExport, NodeView, ParseErrorView,
-};
+pub use read::{CycleEdge, CycleView, DepDirection, DepView, NodeView, ParseErrorView};
 pub(crate) use write::{NodeRow, Writer};
 
 /// An open graph database.

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 
 use crate::feedstock::{FeedstockName, RenderFailure};
 use crate::graph::GraphError;
@@ -374,16 +374,15 @@ impl<'c> Writer<'c> {
 
     /// The number of feedstock rows with a parse error among those not removed.
     pub(crate) fn count_parse_errors(&self) -> Result<usize, GraphError> {
-        let count: Option<i64> = self
+        let count: i64 = self
             .tx
             .query_row(
                 "SELECT COUNT(*) FROM feedstocks WHERE removed_at IS NULL AND parse_error IS NOT NULL",
                 [],
                 |r| r.get(0),
             )
-            .optional()
             .map_err(sql_err(self.path, "count parse errors"))?;
-        Ok(count.and_then(|c| usize::try_from(c).ok()).unwrap_or(0))
+        Ok(usize::try_from(count).unwrap_or(0))
     }
 
     /// Makes the build visible. Until this returns, readers see the previous graph.
