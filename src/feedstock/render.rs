@@ -132,13 +132,28 @@ fn variants(feedstock: &Feedstock, out: &mut FeedstockRender) -> Vec<(Option<Str
     if feedstock.ci_support.is_empty() {
         return implied_platforms(feedstock)
             .into_iter()
-            .map(|platform| (None, Variant::for_platform(platform)))
+            .map(|platform| {
+                let mut variant = Variant::for_platform(platform);
+                if let Some(build) = feedstock.config.build_platform_of(platform) {
+                    variant.set_build_platform(build);
+                }
+                (None, variant)
+            })
             .collect();
     }
     let mut variants = Vec::with_capacity(feedstock.ci_support.len());
     for file in &feedstock.ci_support {
         match file.variant() {
-            Ok(variant) => variants.push((Some(file.file_name.clone()), variant)),
+            Ok(mut variant) => {
+                if variant.get("build_platform").is_none()
+                    && let Some(build) = feedstock
+                        .config
+                        .build_platform_of(variant.target_platform())
+                {
+                    variant.set_build_platform(build);
+                }
+                variants.push((Some(file.file_name.clone()), variant));
+            }
             Err(err) => out.errors.push(RenderFailure {
                 file: format!(".ci_support/{}", file.file_name),
                 line: None,
@@ -164,7 +179,11 @@ fn implied_platforms(feedstock: &Feedstock) -> Vec<Subdir> {
 
 /// What decides a render: the target platform and the values of the keys the recipe uses.
 fn render_key(recipe: &Recipe, variant: &Variant) -> String {
-    let mut key = variant.target_platform().as_str().to_string();
+    let mut key = format!(
+        "{}\u{1f}{}",
+        variant.target_platform().as_str(),
+        variant.build_platform().as_str()
+    );
     for name in recipe.used_variables() {
         if let Some(values) = variant.get(name) {
             key.push('\u{1f}');

@@ -114,6 +114,12 @@ impl Variant {
         self.build_platform
     }
 
+    /// Sets the build platform: a feedstock's `conda-forge.yml` `build_platform` map says
+    /// which platforms are cross-compiled, and `.ci_support` files do not repeat it.
+    pub fn set_build_platform(&mut self, platform: Subdir) {
+        self.build_platform = platform;
+    }
+
     /// Sets a key to a single value (used by tests and the universe generator).
     pub fn set(&mut self, key: impl Into<String>, value: Value) {
         self.values.insert(key.into(), vec![value]);
