@@ -11,14 +11,12 @@
 //! `c_compiler_stub_<target_platform>`, which [`StubNames::stub_of`] maps back.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::str::FromStr;
 
 use indexmap::IndexMap;
 use rattler_build_jinja::{JinjaConfig, Variable};
 use rattler_build_recipe::EvaluationContext;
 use rattler_build_types::NormalizedKey;
 use rattler_build_variant_config::compute_combinations;
-use rattler_conda_types::Subdir;
 
 use crate::recipe::{RecipeError, Variant};
 
@@ -132,14 +130,14 @@ pub(super) fn evaluation_context(
     variables
         .entry("target_platform".to_string())
         .or_insert_with(|| Variable::from(target.to_string()));
-    let build_platform = variables
-        .get("build_platform")
-        .and_then(|v| v.as_str())
-        .and_then(|v| Subdir::from_str(v).ok())
-        .unwrap_or_else(|| variant.build_platform());
-    variables
-        .entry("build_platform".to_string())
-        .or_insert_with(|| Variable::from(build_platform.to_string()));
+    // The variant's build platform is the truth (the `.ci_support` key, or conda-forge.yml's
+    // `build_platform` for a cross-compiled target): `build_platform != target_platform`
+    // selects cross-python and friends.
+    let build_platform = variant.build_platform();
+    variables.insert(
+        "build_platform".to_string(),
+        Variable::from(build_platform.to_string()),
+    );
 
     let mut jinja_variant = BTreeMap::new();
     for (key, value) in &variables {

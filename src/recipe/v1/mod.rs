@@ -376,6 +376,24 @@ requirements:
     }
 
     #[test]
+    fn a_cross_compiled_variant_sees_its_build_platform() {
+        let text = "package:
+  name: a
+  version: 1.0
+requirements:
+  build:
+    - if: build_platform != target_platform
+      then: cross-python_${{ target_platform }}
+";
+        let mut cross = variant(Subdir::OsxArm64, &[]);
+        cross.set_build_platform(Subdir::Osx64);
+        let r = render(text, &cross);
+        assert_eq!(names(&r.requirements, Section::Build), ["cross-python_osx-arm64"]);
+        let native = render(text, &variant(Subdir::OsxArm64, &[]));
+        assert!(native.requirements.build.is_empty());
+    }
+
+    #[test]
     fn a_skipped_variant_is_marked_skip() {
         let text = "package:\n  name: a\n  version: 1.0\nbuild:\n  skip: win\n";
         assert!(render(text, &variant(Subdir::Win64, &[])).skip);
