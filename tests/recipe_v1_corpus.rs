@@ -466,3 +466,40 @@ fn a_ci_support_file_with_several_pythons_renders_every_python() {
         ["pillow", "pillow-tests"]
     );
 }
+
+/// Bad input is normal input: every corpus recipe with one line deleted, or one line
+/// replaced by an empty expression, renders or fails with an error; it never panics.
+#[test]
+fn mutated_corpus_recipes_fail_without_panicking() {
+    let Some(root) = feedstocks() else { return };
+    let mut runs = 0;
+    let mut panics = Vec::new();
+    for dir in v1_feedstocks(&root) {
+        let text = fs_err::read_to_string(dir.join("recipe/recipe.yaml")).unwrap();
+        let Some(file) = ci_support_files(&dir).into_iter().next() else {
+            continue;
+        };
+        let variant = variant_of(&file);
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, replacement) in (0..lines.len()).flat_map(|i| [(i, None), (i, Some("  - ${{ }}"))])
+        {
+            let mut mutated = lines.clone();
+            match replacement {
+                None => {
+                    mutated.remove(i);
+                }
+                Some(line) => mutated[i] = line,
+            }
+            let mutated = mutated.join("\n");
+            runs += 1;
+            let outcome = std::panic::catch_unwind(|| {
+                Recipe::parse(RecipeFormat::V1, &mutated).and_then(|r| r.render(&variant))
+            });
+            if outcome.is_err() {
+                panics.push(format!("{} line {}: {replacement:?}", dir.display(), i + 1));
+            }
+        }
+    }
+    eprintln!("mutated recipes: {runs} renders, {} panics", panics.len());
+    assert!(panics.is_empty(), "{panics:#?}");
+}
