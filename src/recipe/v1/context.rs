@@ -8,7 +8,13 @@
 //! the same result without touching the recipe text: the configuration's variant map holds
 //! `c_compiler: c_compiler_stub` and no version, while the template variables keep the real
 //! values (so `if: c_compiler == "vs2022"` still sees `vs2022`). The function then renders
-//! `c_compiler_stub_<target_platform>`, which [`StubNames::stub_of`] maps back.
+//! `c_compiler_stub_<target_platform>`, which [`StubNames::rendered_names`] maps back.
+//!
+//! Two consequences, both deliberate: `compiler('c')` and `compiler('cxx')` stay distinct
+//! on Windows (both would render `vs2022_win-64`), and `stdlib('c')` renders even when the
+//! variant has no `c_stdlib` (rattler-build would fail, the bot's text substitution does
+//! not). The one visible trace: a template that reads `c_compiler` directly while the
+//! variant has no `c_compiler` sees `c_compiler_stub` instead of an undefined value.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 

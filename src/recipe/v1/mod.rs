@@ -4,8 +4,8 @@
 //! templates and `if/then/else` items), and its stage1 evaluation resolves it for one
 //! variant: `context:`, conditionals, outputs, staging outputs and their inheritance,
 //! `build.skip`. This module only chooses the evaluation context (the variant's own
-//! target platform and every variant key, see [`context`]) and maps the stage1 result
-//! onto the shared [`RenderedRecipe`] model (see [`convert`]).
+//! target platform and every variant key, see `context.rs`) and maps the stage1 result
+//! onto the shared [`RenderedRecipe`] model (see `convert.rs`).
 //!
 //! Unlike the Python bot, which renders every v1 recipe as linux-64, each variant is
 //! rendered for its own `target_platform`, so a `win_64` variant sees `win` selectors.
@@ -388,7 +388,10 @@ requirements:
         let mut cross = variant(Subdir::OsxArm64, &[]);
         cross.set_build_platform(Subdir::Osx64);
         let r = render(text, &cross);
-        assert_eq!(names(&r.requirements, Section::Build), ["cross-python_osx-arm64"]);
+        assert_eq!(
+            names(&r.requirements, Section::Build),
+            ["cross-python_osx-arm64"]
+        );
         let native = render(text, &variant(Subdir::OsxArm64, &[]));
         assert!(native.requirements.build.is_empty());
     }
