@@ -1,0 +1,360 @@
+//! The names a v0 recipe sees for one variant: conda-build's selector namespace
+//! (`metadata.ns_cfg`) and, on top of it, the Jinja context (`environ.get_dict`).
+//!
+//! conda-build evaluates `# [selector]` lines against `ns_cfg`: platform flags (`linux`,
+//! `win`, `aarch64`, ...), `py` as an int (`312`), `np`, and every variant key with
+//! numeric strings turned into ints and `"true"`/`"false"` into booleans. The Jinja
+//! context is the same namespace plus `environ.get_dict`: `PYTHON`, `PY_VER`,
+//! `SHLIB_EXT`, ..., with build paths replaced by their own key name (as cf-scripts does),
+//! and the raw variant values for keys that are not all upper case.
+//!
+//! Nothing here reads the real process environment or the file system.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use minijinja::Value;
+use minijinja::value::Object;
+
+use crate::recipe::Variant;
+
+use super::jinja::{empty_environ, os_module};
+
+/// The Python conda-build would assume when a variant has no `python` key.
+const DEFAULT_PYTHON: &str = "3.12";
+/// The numpy conda-build would assume when a variant has no `numpy` key.
+const DEFAULT_NUMPY: &str = "1.26";
+/// The perl conda-build would assume when a variant has no `perl` key.
+const DEFAULT_PERL: &str = "5.26.2";
+/// The lua conda-build would assume when a variant has no `lua` key.
+const DEFAULT_LUA: &str = "5";
+
+/// Machines conda-build exposes as selector flags (`plat.endswith("-" + machine)`).
+const MACHINES: [&str; 8] = [
+    "armv6l", "armv7l", "arm64", "aarch64", "ppc64", "ppc64le", "riscv64", "s390x",
+];
+
+/// Functions selectors may call (Python builtins); never shadowed by the
+/// undefined-is-false rule.
+pub(super) const SELECTOR_FUNCTIONS: [&str; 5] = ["int", "float", "str", "bool", "len"];
+
+/// Build-time paths of `environ.get_dict`: cf-scripts replaces each absolute path by its
+/// own key name, so `{{ PYTHON }} -m pip install .` renders `PYTHON -m pip install .`.
+const PATH_VARIABLES: [&str; 16] = [
+    "PREFIX",
+    "BUILD_PREFIX",
+    "SYS_PREFIX",
+    "SYS_PYTHON",
+    "SRC_DIR",
+    "RECIPE_DIR",
+    "PYTHON",
+    "SP_DIR",
+    "STDLIB_DIR",
+    "LIBRARY_PREFIX",
+    "LIBRARY_BIN",
+    "LIBRARY_INC",
+    "LIBRARY_LIB",
+    "SCRIPTS",
+    "PERL",
+    "LUA",
+];
+
+/// The selector namespace of one variant. Cheap to build (about a hundred entries).
+#[derive(Debug, Clone)]
+pub(super) struct Namespace {
+    names: BTreeMap<String, Value>,
+}
+
+impl Namespace {
+    /// Builds conda-build's `ns_cfg` for a variant.
+    pub(super) fn new(variant: &Variant) -> Namespace {
+        let mut names = BTreeMap::new();
+        for (key, values) in variant.values() {
+            let value = values
+                .first()
+                .map(selector_value)
+                .unwrap_or(Value::from(()));
+            names.insert(key.to_string(), value);
+        }
+        let target = variant.target_platform();
+        let plat = target.as_str();
+        let flag = |names: &mut BTreeMap<String, Value>, name: &str, on: bool| {
+            names.insert(name.to_string(), Value::from(on));
+        };
+        flag(&mut names, "linux", plat.starts_with("linux-"));
+        flag(&mut names, "linux32", plat == "linux-32");
+        flag(&mut names, "linux64", plat == "linux-64");
+        flag(&mut names, "arm", plat.starts_with("linux-arm"));
+        flag(&mut names, "osx", plat.starts_with("osx-"));
+        flag(&mut names, "emscripten", plat.starts_with("emscripten-"));
+        flag(&mut names, "wasi", plat.starts_with("wasi-"));
+        flag(
+            &mut names,
+            "unix",
+            plat.starts_with("linux-")
+                || plat.starts_with("osx-")
+                || plat.starts_with("emscripten-"),
+        );
+        flag(&mut names, "win", plat.starts_with("win-"));
+        flag(&mut names, "win32", plat == "win-32");
+        flag(&mut names, "win64", plat == "win-64");
+        flag(
+            &mut names,
+            "x86",
+            plat.ends_with("-32") || plat.ends_with("-64"),
+        );
+        flag(&mut names, "x86_64", plat.ends_with("-64"));
+        flag(&mut names, "nomkl", false);
+        for machine in MACHINES {
+            flag(&mut names, machine, plat.ends_with(&format!("-{machine}")));
+        }
+        names.insert("target_platform".to_string(), Value::from(plat));
+        names.insert(
+            "build_platform".to_string(),
+            Value::from(variant.build_platform().as_str()),
+        );
+        names.insert("os".to_string(), os_module());
+        names.insert("environ".to_string(), empty_environ());
+
+        let python = first_text(variant, "python").unwrap_or_else(|| DEFAULT_PYTHON.to_string());
+        let (py_major, py) = python_number(&python)
+            .or_else(|| python_number(DEFAULT_PYTHON))
+            .unwrap_or((3, 312));
+        names.insert("py".to_string(), Value::from(py));
+        flag(&mut names, "py3k", py_major == 3);
+        flag(&mut names, "py2k", py_major == 2);
+        for known in [26, 27].into_iter().chain(33..=319) {
+            flag(&mut names, &format!("py{known}"), py == known);
+        }
+        let numpy = first_text(variant, "numpy").unwrap_or_else(|| DEFAULT_NUMPY.to_string());
+        let np: String = numpy.split('.').take(2).collect();
+        names.insert(
+            "np".to_string(),
+            Value::from(np.trim().parse::<i64>().unwrap_or(0)),
+        );
+        let perl = first_text(variant, "perl").unwrap_or_else(|| DEFAULT_PERL.to_string());
+        names.insert("pl".to_string(), Value::from(perl));
+        let lua = first_text(variant, "lua").unwrap_or_else(|| DEFAULT_LUA.to_string());
+        flag(&mut names, "luajit", lua.starts_with('2'));
+        names.insert("lua".to_string(), Value::from(lua));
+        Namespace { names }
+    }
+
+    /// The namespace as a selector evaluation context: unknown names are `False`, as
+    /// conda-build's `eval_selector` rewrites them.
+    pub(super) fn selector_scope(&self) -> Value {
+        Value::from_object(SelectorScope {
+            names: self.names.clone(),
+        })
+    }
+
+    /// The Jinja context of a render: the namespace, `environ.get_dict`'s variables,
+    /// and the variant's own values for keys that are not all upper case.
+    pub(super) fn jinja_context(&self, variant: &Variant) -> Value {
+        let mut ctx = self.names.clone();
+        for name in PATH_VARIABLES {
+            ctx.insert(name.to_string(), Value::from(name));
+        }
+        let target = variant.target_platform();
+        let plat = target.as_str();
+        let arch = plat.split_once('-').map(|(_, arch)| arch).unwrap_or(plat);
+        let text = |ctx: &mut BTreeMap<String, Value>, name: &str, value: &str| {
+            ctx.insert(name.to_string(), Value::from(value));
+        };
+        text(&mut ctx, "CONDA_BUILD", "1");
+        text(&mut ctx, "CONDA_BUILD_STATE", "RENDER");
+        text(&mut ctx, "PYTHONNOUSERSITE", "1");
+        text(&mut ctx, "SUBDIR", plat);
+        text(&mut ctx, "ARCH", arch);
+        let shlib = if plat.starts_with("win-") {
+            ".dll"
+        } else if plat.starts_with("osx-") {
+            ".dylib"
+        } else {
+            ".so"
+        };
+        text(&mut ctx, "SHLIB_EXT", shlib);
+        if plat.starts_with("osx-") {
+            let osx_arch = if arch == "arm64" { "arm64" } else { "x86_64" };
+            text(&mut ctx, "OSX_ARCH", osx_arch);
+        }
+        let py = self.names.get("py").and_then(Value::as_i64).unwrap_or(312);
+        let py_ver = format!("{}.{}", py / 100, py % 100);
+        let py_ver = if py < 100 {
+            format!("{}.{}", py / 10, py % 10)
+        } else {
+            py_ver
+        };
+        text(&mut ctx, "PY_VER", &py_ver);
+        text(&mut ctx, "CONDA_PY", &py.to_string());
+        let py3k = self.names.get("py3k").is_some_and(Value::is_true);
+        text(&mut ctx, "PY3K", if py3k { "1" } else { "0" });
+        let numpy = first_text(variant, "numpy").unwrap_or_else(|| DEFAULT_NUMPY.to_string());
+        let npy_ver: Vec<&str> = numpy.split('.').take(2).collect();
+        text(&mut ctx, "NPY_VER", &npy_ver.join("."));
+        let np = self.names.get("np").and_then(Value::as_i64).unwrap_or(0);
+        text(&mut ctx, "CONDA_NPY", &np.to_string());
+        text(&mut ctx, "NPY_DISTUTILS_APPEND_FLAGS", "1");
+        for (key, values) in variant.values() {
+            if key.to_uppercase() != key {
+                let value = values.first().map(json_to_value).unwrap_or(Value::from(()));
+                ctx.insert(key.to_string(), value);
+            }
+        }
+        Value::from(ctx)
+    }
+}
+
+/// Selector context: the namespace, with every other name (except the builtin
+/// functions) reading as `False`.
+#[derive(Debug)]
+struct SelectorScope {
+    names: BTreeMap<String, Value>,
+}
+
+impl Object for SelectorScope {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        match self.names.get(name) {
+            Some(value) => Some(value.clone()),
+            None if SELECTOR_FUNCTIONS.contains(&name) => None,
+            None => Some(Value::from(false)),
+        }
+    }
+}
+
+/// A variant's first value of a key, as text.
+fn first_text(variant: &Variant, key: &str) -> Option<String> {
+    variant.first_str(key).filter(|s| !s.trim().is_empty())
+}
+
+/// `py` and the major version from a python variant value: `"3.12.* *_cpython"` → 312.
+fn python_number(python: &str) -> Option<(i64, i64)> {
+    let version = python.split(' ').next()?;
+    let mut parts = version.split('.');
+    let major = parts.next()?.trim();
+    let minor = parts.next()?.trim();
+    let py = format!("{major}{minor}").parse::<i64>().ok()?;
+    Some((major.parse().ok()?, py))
+}
+
+/// A variant value as the selector namespace holds it: conda-build turns numeric
+/// strings into ints and `"true"`/`"false"` into booleans.
+fn selector_value(value: &serde_json::Value) -> Value {
+    match value {
+        serde_json::Value::String(s) => {
+            let lower = s.to_ascii_lowercase();
+            if lower == "true" {
+                Value::from(true)
+            } else if lower == "false" {
+                Value::from(false)
+            } else if let Ok(n) = s.trim().parse::<i64>() {
+                Value::from(n)
+            } else {
+                Value::from(s.as_str())
+            }
+        }
+        other => json_to_value(other),
+    }
+}
+
+/// Converts a YAML-derived JSON value into a template value, keeping its type.
+pub(super) fn json_to_value(value: &serde_json::Value) -> Value {
+    match value {
+        serde_json::Value::Null => Value::from(()),
+        serde_json::Value::Bool(b) => Value::from(*b),
+        serde_json::Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                Value::from(n.as_f64().unwrap_or(0.0))
+            }
+        }
+        serde_json::Value::String(s) => Value::from(s.as_str()),
+        serde_json::Value::Array(items) => items.iter().map(json_to_value).collect(),
+        serde_json::Value::Object(map) => Value::from(
+            map.iter()
+                .map(|(k, v)| (k.clone(), json_to_value(v)))
+                .collect::<BTreeMap<String, Value>>(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rattler_conda_types::Subdir;
+
+    fn variant(text: &str, platform: Subdir) -> Variant {
+        Variant::from_ci_support(text, platform).unwrap()
+    }
+
+    fn get(ns: &Namespace, name: &str) -> Value {
+        ns.names.get(name).cloned().unwrap_or(Value::UNDEFINED)
+    }
+
+    #[test]
+    fn python_build_string_gives_py_as_an_int() {
+        let ns = Namespace::new(&variant("python:\n- 3.12.* *_cpython\n", Subdir::Linux64));
+        assert_eq!(get(&ns, "py"), Value::from(312));
+        assert_eq!(get(&ns, "py312"), Value::from(true));
+        assert_eq!(get(&ns, "py311"), Value::from(false));
+        assert_eq!(get(&ns, "py3k"), Value::from(true));
+    }
+
+    #[test]
+    fn platform_flags_follow_conda_build() {
+        let ns = Namespace::new(&variant("{}\n", Subdir::LinuxAarch64));
+        assert_eq!(get(&ns, "linux"), Value::from(true));
+        assert_eq!(get(&ns, "aarch64"), Value::from(true));
+        assert_eq!(get(&ns, "x86_64"), Value::from(false));
+        assert_eq!(get(&ns, "unix"), Value::from(true));
+        let ns = Namespace::new(&variant("{}\n", Subdir::OsxArm64));
+        assert_eq!(get(&ns, "arm64"), Value::from(true));
+        assert_eq!(get(&ns, "osx"), Value::from(true));
+        assert_eq!(get(&ns, "x86"), Value::from(false));
+        let ns = Namespace::new(&variant("{}\n", Subdir::Win64));
+        assert_eq!(get(&ns, "win64"), Value::from(true));
+        assert_eq!(get(&ns, "x86_64"), Value::from(true));
+        assert_eq!(get(&ns, "unix"), Value::from(false));
+    }
+
+    #[test]
+    fn numeric_and_boolean_strings_are_converted_for_selectors() {
+        let ns = Namespace::new(&variant(
+            "USE_OPENMP:\n- '1'\nflag:\n- 'True'\nname:\n- openblas\n",
+            Subdir::Linux64,
+        ));
+        assert_eq!(get(&ns, "USE_OPENMP"), Value::from(1));
+        assert_eq!(get(&ns, "flag"), Value::from(true));
+        assert_eq!(get(&ns, "name"), Value::from("openblas"));
+    }
+
+    #[test]
+    fn numpy_two_part_version_gives_np() {
+        let ns = Namespace::new(&variant("numpy:\n- '2.0'\n", Subdir::Linux64));
+        assert_eq!(get(&ns, "np"), Value::from(20));
+        let ns = Namespace::new(&variant("{}\n", Subdir::Linux64));
+        assert_eq!(get(&ns, "np"), Value::from(126));
+    }
+
+    #[test]
+    fn jinja_context_keeps_raw_values_for_lower_case_keys() {
+        let v = variant(
+            "c_compiler_version:\n- '14'\nUSE_OPENMP:\n- '1'\n",
+            Subdir::Linux64,
+        );
+        let ns = Namespace::new(&v);
+        let ctx = ns.jinja_context(&v);
+        assert_eq!(
+            ctx.get_attr("c_compiler_version").unwrap(),
+            Value::from("14")
+        );
+        assert_eq!(ctx.get_attr("USE_OPENMP").unwrap(), Value::from(1));
+        assert_eq!(ctx.get_attr("PYTHON").unwrap(), Value::from("PYTHON"));
+        assert_eq!(ctx.get_attr("SHLIB_EXT").unwrap(), Value::from(".so"));
+        assert_eq!(ctx.get_attr("PY_VER").unwrap(), Value::from("3.12"));
+    }
+}
