@@ -147,3 +147,247 @@ fn output<'a>(recipe: &'a RenderedRecipe, name: &str) -> &'a cascade::recipe::Ou
 fn names(reqs: &cascade::recipe::Requirements, section: Section) -> Vec<&str> {
     reqs.names(section).into_iter().collect()
 }
+
+#[test]
+fn curl_splits_into_libcurl_static_and_cli_outputs() {
+    let Some(r) = render("curl", "linux_64_") else {
+        return;
+    };
+    assert_eq!(r.name, "curl_split_recipe");
+    assert_eq!(r.version.as_deref(), Some("8.21.0"));
+    assert_eq!(r.build_number, Some(4));
+    let outputs: Vec<&str> = r.outputs.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(outputs, ["libcurl", "libcurl-static", "curl"]);
+    let libcurl = output(&r, "libcurl");
+    assert_eq!(libcurl.run_exports.weak, ["libcurl"]);
+    assert_eq!(
+        names(&libcurl.requirements, Section::Run),
+        ["libnghttp2", "libssh2"]
+    );
+    // pin_subpackage('libcurl', exact=True) renders the bare name.
+    let cli = output(&r, "curl");
+    assert!(names(&cli.requirements, Section::Host).contains(&"libcurl"));
+    assert!(names(&cli.requirements, Section::Run).contains(&"libcurl"));
+    let top_build = names(&r.requirements, Section::Build);
+    assert!(top_build.contains(&"make") && top_build.contains(&"libtool"));
+    assert!(!top_build.contains(&"cmake-no-system"));
+    let source = &r.sources[0];
+    assert_eq!(
+        source.urls,
+        ["http://curl.haxx.se/download/curl-8.21.0.tar.bz2"]
+    );
+    assert_eq!(
+        source.hash.as_ref().unwrap().kind,
+        cascade::recipe::HashKind::Sha256
+    );
+}
+
+#[test]
+fn curl_on_windows_uses_windows_only_build_tools() {
+    let Some(r) = render("curl", "win_64_") else {
+        return;
+    };
+    let top_build = names(&r.requirements, Section::Build);
+    assert!(top_build.contains(&"cmake-no-system"), "{top_build:?}");
+    assert!(!top_build.contains(&"make"));
+    // openssl is `# [unix]` in libcurl's host.
+    let libcurl = output(&r, "libcurl");
+    assert!(!names(&libcurl.requirements, Section::Host).contains(&"openssl"));
+    assert!(names(&libcurl.requirements, Section::Host).contains(&"libpsl"));
+}
+
+#[test]
+fn curl_on_windows_arm64_drops_libpsl() {
+    let Some(r) = render("curl", "win_arm64_") else {
+        return;
+    };
+    let libcurl = output(&r, "libcurl");
+    assert!(!names(&libcurl.requirements, Section::Host).contains(&"libpsl"));
+}
+
+#[test]
+fn openssl_output_exports_itself_and_tests_with_pkg_config() {
+    let Some(r) = render("openssl", "linux_64_") else {
+        return;
+    };
+    let openssl = output(&r, "openssl");
+    assert_eq!(openssl.run_exports.weak, ["openssl"]);
+    assert_eq!(
+        names(&openssl.requirements, Section::Run),
+        ["ca-certificates"]
+    );
+    assert_eq!(
+        names(&openssl.requirements, Section::Test),
+        ["pkg-config", "ripgrep"]
+    );
+    assert!(!names(&r.requirements, Section::Build).contains(&"nasm"));
+    let Some(win) = render("openssl", "win_64_") else {
+        return;
+    };
+    assert!(names(&win.requirements, Section::Build).contains(&"nasm"));
+}
+
+#[test]
+fn python_build_number_and_abi_follow_the_freethreading_variant() {
+    let Some(gil) = render(
+        "python",
+        "linux_64_build_typereleasechannel_targetsconda-forge_mainfreethreadingno",
+    ) else {
+        return;
+    };
+    assert_eq!(gil.version.as_deref(), Some("3.14.6"));
+    assert_eq!(gil.build_number, Some(100));
+    assert_eq!(
+        output(&gil, "python").run_exports.weak,
+        ["python_abi 3.14.* *_cp314"]
+    );
+    let Some(nogil) = render(
+        "python",
+        "linux_64_build_typereleasechannel_targetsconda-forge_mainfreethreadingyes",
+    ) else {
+        return;
+    };
+    assert_eq!(nogil.build_number, Some(0));
+    assert_eq!(
+        output(&nogil, "python").run_exports.weak,
+        ["python_abi 3.14.* *_cp314t"]
+    );
+    let outputs: Vec<&str> = gil.outputs.iter().map(|o| o.name.as_str()).collect();
+    assert!(
+        outputs.starts_with(&["python", "libpython-static"]),
+        "{outputs:?}"
+    );
+    // `ld_impl_{{ target_platform }}` is linux-only.
+    assert!(
+        names(&output(&gil, "python").requirements, Section::Run).contains(&"ld_impl_linux-64")
+    );
+}
+
+#[test]
+fn zlib_lists_both_source_mirrors_and_pins_its_own_build() {
+    let Some(r) = render("zlib", "linux_64_") else {
+        return;
+    };
+    assert_eq!(
+        r.sources[0].urls,
+        [
+            "http://zlib.net/zlib-1.3.2.tar.gz",
+            "https://gnupg.org/ftp/gcrypt/zlib/zlib-1.3.2.tar.gz"
+        ]
+    );
+    let libzlib = output(&r, "libzlib");
+    assert_eq!(libzlib.run_exports.weak, ["libzlib"]);
+    let constrained: Vec<&str> = libzlib
+        .requirements
+        .run_constrained
+        .iter()
+        .map(|q| q.raw.as_str())
+        .collect();
+    assert_eq!(constrained, ["zlib 1.3.2 *_2"]);
+    assert_eq!(
+        names(&output(&r, "zlib").requirements, Section::Run),
+        ["libzlib"]
+    );
+}
+
+#[test]
+fn rust_downloads_the_binary_of_the_target_architecture() {
+    let Some(arm) = render("rust", "linux_aarch64_") else {
+        return;
+    };
+    assert_eq!(
+        arm.sources[0].urls,
+        ["https://static.rust-lang.org/dist/rust-1.97.1-aarch64-unknown-linux-gnu.tar.xz"]
+    );
+    assert!(
+        arm.outputs
+            .iter()
+            .any(|o| o.name == "rust-std-aarch64-unknown-linux-gnu")
+    );
+    let Some(x86) = render("rust", "linux_64_") else {
+        return;
+    };
+    assert!(
+        x86.sources[0].urls[0].contains("x86_64-unknown-linux-gnu"),
+        "{:?}",
+        x86.sources
+    );
+}
+
+#[test]
+fn selector_on_a_set_line_decides_whether_the_set_runs() {
+    // h5py: `{% set build = build + 100 %}  # [mpi == 'nompi']` and two selector-guarded
+    // `mpi_prefix` sets; the bot's render-then-select runs both.
+    let Some(mpich) = render("h5py", "linux_64_hdf51.14.6mpimpichpython3.12") else {
+        return;
+    };
+    assert_eq!(mpich.build_number, Some(4));
+    let host: Vec<&str> = mpich
+        .requirements
+        .host
+        .iter()
+        .map(|q| q.raw.as_str())
+        .collect();
+    assert!(host.contains(&"hdf5 * mpi_mpich_*"), "{host:?}");
+    assert!(host.contains(&"mpich"));
+    let Some(nompi) = render("h5py", "linux_64_hdf51.14.6mpinompipython3.12") else {
+        return;
+    };
+    assert_eq!(nompi.build_number, Some(104));
+    let host: Vec<&str> = nompi
+        .requirements
+        .host
+        .iter()
+        .map(|q| q.raw.as_str())
+        .collect();
+    assert!(host.contains(&"hdf5 * nompi_*"), "{host:?}");
+    assert!(!host.contains(&"mpich"));
+}
+
+#[test]
+fn percent_formatting_builds_the_sqlite_source_url() {
+    let Some(r) = render("sqlite", "linux_64_with_icutrue") else {
+        return;
+    };
+    assert_eq!(
+        r.sources[0].urls,
+        ["https://www.sqlite.org/2026/sqlite-autoconf-3530400.tar.gz"]
+    );
+    assert!(names(&output(&r, "libsqlite").requirements, Section::Host).contains(&"icu"));
+    let Some(no_icu) = render("sqlite", "linux_64_with_icufalse") else {
+        return;
+    };
+    assert!(!names(&output(&no_icu, "libsqlite").requirements, Section::Host).contains(&"icu"));
+}
+
+#[test]
+fn datetime_version_of_the_pinning_recipe_renders() {
+    let Some(r) = render("conda-forge-pinning", "linux_64_") else {
+        return;
+    };
+    let version = r.version.unwrap();
+    assert_eq!(version.split('.').count(), 6, "{version}");
+    assert_eq!(r.noarch, Some(cascade::recipe::Noarch::Generic));
+    assert_eq!(r.sources[0].path.as_deref(), Some("."));
+}
+
+#[test]
+fn boolean_variant_key_in_a_selector_skips_the_variant() {
+    let Some(r) = render(
+        "cryptography",
+        "linux_aarch64_is_freethreadingfalsepython3.12",
+    ) else {
+        return;
+    };
+    assert!(!r.skip);
+    // A ci_support file for the skipped combination does not exist; build one.
+    let corpus = corpus().unwrap();
+    let feedstock = corpus.join("cryptography-feedstock");
+    let recipe = parse(&feedstock);
+    let variant = Variant::from_ci_support(
+        "is_freethreading:\n- true\npython:\n- 3.14.* *_cp314t\ntarget_platform:\n- linux-aarch64\n",
+        Subdir::LinuxAarch64,
+    )
+    .unwrap();
+    assert!(recipe.render(&variant).unwrap().skip);
+}
