@@ -4,7 +4,9 @@
 //! An edge points from dependency to dependent. It exists when some render of the
 //! dependent requires, in `build`/`host`/`run`/`test`, a package another feedstock
 //! produces; it carries, per section, the platforms where that happens. A feedstock
-//! requiring its own output (an output depending on a sibling output) is not an edge.
+//! requiring its own output (an output depending on a sibling output) is not an edge,
+//! and other producers of that name are not asked: the feedstock satisfies the need
+//! itself (blas and lapack both produce `libblas`; neither depends on the other for it).
 //! Names no feedstock produces are external dependencies, recorded with their users.
 //!
 //! Strong run_exports are done per platform: when a dependent has `d` in `build` or
@@ -45,6 +47,7 @@ pub(crate) fn compute(nodes: &[Node]) -> Result<GraphEdges, String> {
             .flat_map(|n| n.attributes.platforms.keys().map(String::as_str)),
     )?;
     let outputs = outputs_of(nodes, &platforms);
+    // Producers per name, in ascending node order (the BTreeMap's key order).
     let mut lookup: HashMap<&str, Vec<usize>> = HashMap::new();
     for (name, node) in outputs.keys() {
         lookup.entry(name.as_str()).or_default().push(*node);
@@ -93,12 +96,13 @@ fn outputs_of(nodes: &[Node], table: &PlatformTable) -> BTreeMap<(String, usize)
 
 struct EdgeBuilder<'a> {
     nodes: &'a [Node],
+    /// Output name → producing nodes, sorted ascending.
     lookup: &'a HashMap<&'a str, Vec<usize>>,
     edges: BTreeMap<(usize, usize), EdgeLabel>,
     externals: BTreeMap<(String, usize), EdgeLabel>,
 }
 
-impl EdgeBuilder<'_> {
+impl<'a> EdgeBuilder<'a> {
     /// Adds the requirements of one platform's render of `dependent`: the top level and
     /// every output.
     fn add_render(
@@ -122,14 +126,25 @@ impl EdgeBuilder<'_> {
         }
     }
 
+    /// The feedstocks that satisfy `dependent`'s requirement of `name`: none when no
+    /// feedstock produces it; only `dependent` itself when it produces the name (its
+    /// own output satisfies the need, whoever else also produces it).
+    fn providers(&self, dependent: usize, name: &str) -> Option<&'a [usize]> {
+        let producers = self.lookup.get(name)?;
+        Some(match producers.binary_search(&dependent) {
+            Ok(at) => producers.get(at..=at).unwrap_or_default(),
+            Err(_) => producers.as_slice(),
+        })
+    }
+
     /// Records that `dependent` requires package `name` in `section` on `bit`.
     fn require(&mut self, dependent: usize, name: &str, section: Section, bit: PlatformBits) {
-        match self.lookup.get(name) {
-            Some(producers) => {
-                for &producer in producers {
-                    if producer != dependent {
+        match self.providers(dependent, name) {
+            Some(providers) => {
+                for &provider in providers {
+                    if provider != dependent {
                         self.edges
-                            .entry((producer, dependent))
+                            .entry((provider, dependent))
                             .or_default()
                             .add(section, bit);
                     }
@@ -144,7 +159,7 @@ impl EdgeBuilder<'_> {
     }
 
     /// `dependent` has `name` in build/host on `platform`: the strong exports of every
-    /// producer of `name` become run requirements there.
+    /// provider of `name` become run requirements there.
     fn add_strong_exports(
         &mut self,
         dependent: usize,
@@ -152,12 +167,12 @@ impl EdgeBuilder<'_> {
         platform: &str,
         bit: PlatformBits,
     ) {
-        let Some(producers) = self.lookup.get(name) else {
+        let Some(providers) = self.providers(dependent, name) else {
             return;
         };
         let mut exported: Vec<String> = Vec::new();
-        for &producer in producers {
-            let Some(node) = self.nodes.get(producer) else {
+        for &provider in providers {
+            let Some(node) = self.nodes.get(provider) else {
                 continue;
             };
             for spec in strong_exports(node, name, platform) {
@@ -363,6 +378,53 @@ mod tests {
         ];
         let graph = compute(&nodes).unwrap();
         assert_eq!(graph.edges.len(), 2);
+    }
+
+    #[test]
+    fn a_name_the_dependent_produces_itself_makes_no_edge_from_other_producers() {
+        let mut blas = render("blas", Requirements::default());
+        blas.outputs = vec![
+            Output {
+                name: "libblas".into(),
+                ..Output::default()
+            },
+            Output {
+                name: "liblapack".into(),
+                requirements: reqs(Section::Host, &["libblas"]),
+                ..Output::default()
+            },
+        ];
+        let mut lapack = render("lapack", Requirements::default());
+        lapack.outputs = vec![
+            Output {
+                name: "libblas".into(),
+                ..Output::default()
+            },
+            Output {
+                name: "libtmglib".into(),
+                requirements: reqs(Section::Host, &["libblas"]),
+                ..Output::default()
+            },
+        ];
+        let nodes = vec![
+            node("blas", &[("linux-64", blas)]),
+            node("lapack", &[("linux-64", lapack)]),
+            node(
+                "numpy",
+                &[(
+                    "linux-64",
+                    render("numpy", reqs(Section::Host, &["libblas"])),
+                )],
+            ),
+        ];
+        let graph = compute(&nodes).unwrap();
+        assert_eq!(
+            edge_names(&graph, &nodes),
+            vec![
+                ("blas".into(), "numpy".into(), vec![Section::Host]),
+                ("lapack".into(), "numpy".into(), vec![Section::Host]),
+            ]
+        );
     }
 
     #[test]
