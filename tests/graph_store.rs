@@ -340,3 +340,108 @@ fn a_cycle_is_stored_with_its_members_and_ordered_as_a_block() {
         vec!["base".to_string(), "chicken".to_string(), "egg".to_string()]
     );
 }
+
+/// Kills `cascade graph build` at several points of a rebuild: every time, the database
+/// is intact and holds either the previous graph or the new one, never a mix, and the
+/// next build completes.
+#[test]
+fn a_build_killed_at_any_point_leaves_a_consistent_graph() {
+    use cascade::universe::{self, DEFAULT_SEED, UniverseOptions};
+    let universe_dir = tempfile::tempdir().unwrap();
+    let feedstocks = universe_dir.path().join("feedstocks");
+    universe::generate(
+        &UniverseOptions {
+            size: 400,
+            seed: DEFAULT_SEED,
+        },
+        &feedstocks,
+    )
+    .unwrap();
+    let db = universe_dir.path().join("cascade.sqlite");
+    let options = BuildOptions {
+        feedstocks_dir: feedstocks.clone(),
+        db_path: db.clone(),
+    };
+    graph::build(&options, &NoReporter).unwrap();
+    let builds = |db: &Path| -> i64 {
+        rusqlite::Connection::open(db)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM builds", [], |r| r.get(0))
+            .unwrap()
+    };
+
+    // Calibrate: how long the binary crawls and writes for a rebuild after a touch.
+    universe::touch(&feedstocks, 0.5, DEFAULT_SEED).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cascade"))
+        .args(["graph", "build", "--json", "--feedstocks"])
+        .arg(&feedstocks)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let crawl = summary["crawl_ms"].as_u64().unwrap();
+    let wall = summary["wall_ms"].as_u64().unwrap().max(crawl + 1);
+    // Kill before, during and after the write phase (crawl_ms..wall_ms).
+    let delays = [
+        crawl / 2,
+        crawl,
+        crawl + (wall - crawl) / 3,
+        crawl + 2 * (wall - crawl) / 3,
+        wall,
+    ];
+
+    for (round, delay_ms) in delays.into_iter().enumerate() {
+        // A real change every round, so every build has work to write.
+        universe::touch(&feedstocks, 0.5, DEFAULT_SEED + 1 + round as u64).unwrap();
+        let before = builds(&db);
+        let versions_before = universe_versions(&db);
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cascade"))
+            .args(["graph", "build", "--json", "--feedstocks"])
+            .arg(&feedstocks)
+            .arg("--db")
+            .arg(&db)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        let after = builds(&db);
+        eprintln!("killed after {delay_ms} ms ({status}): builds {before} -> {after}");
+        if after == before {
+            assert_eq!(
+                universe_versions(&db),
+                versions_before,
+                "an uncommitted build changed rows"
+            );
+        } else {
+            assert_eq!(after, before + 1);
+        }
+        // The store opens and the next build completes the work.
+        Store::open(&db).unwrap().export().unwrap();
+        let next = graph::build(&options, &NoReporter).unwrap();
+        assert_eq!(next.nodes, 400);
+        let settled = graph::build(&options, &NoReporter).unwrap();
+        assert_eq!(settled.parsed, 0);
+    }
+}
+
+/// (name, fingerprint, content hash) of every feedstock row.
+fn universe_versions(db: &Path) -> Vec<(String, Option<String>, Option<String>)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name, fingerprint, content_hash FROM feedstocks ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
