@@ -173,8 +173,8 @@ const SPOT_CHECKS: &[SpotCheck] = &[
             "bzip2",
             "libffi",
             "openssl",
-            "xz",
-            "libzlib",
+            "liblzma-devel",
+            "zlib",
             "ncurses",
             "readline",
             "tk",
@@ -190,7 +190,7 @@ const SPOT_CHECKS: &[SpotCheck] = &[
         &["ncurses", "readline"],
     ),
     // blas (v0, multi-output; the implementation is a variant key).
-    ("blas", "linux-64", Section::Host, &["openblas", "mkl"], &[]),
+    ("blas", "linux-64", Section::Host, &["openblas", "mkl-devel"], &[]),
     (
         "blas",
         "linux-64",
@@ -270,12 +270,21 @@ const SPOT_CHECKS: &[SpotCheck] = &[
         ],
         &["cross-python_linux-64"],
     ),
+    // numpy's conda-forge.yml cross-compiles linux-ppc64le from linux-64 (build_platform),
+    // while osx-arm64 builds natively.
+    (
+        "numpy",
+        "linux-ppc64le",
+        Section::Build,
+        &["python", "cross-python_linux-ppc64le", "cython"],
+        &[],
+    ),
     (
         "numpy",
         "osx-arm64",
         Section::Build,
-        &["python", "cross-python_osx-arm64", "cython"],
-        &[],
+        &["ninja"],
+        &["cross-python_osx-arm64"],
     ),
     (
         "numpy",
