@@ -255,3 +255,48 @@ fn read_commands_without_a_database_exit_2() {
             .stderr(predicate::str::contains("run `cascade graph build` first"));
     }
 }
+
+#[test]
+fn graph_help_lists_every_subcommand() {
+    let output = cargo_bin_cmd!("cascade")
+        .args(["graph", "--help"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    insta::assert_snapshot!(String::from_utf8(output).unwrap(), @r"
+    Build the feedstock dependency graph and query it
+
+    Usage: cascade graph [OPTIONS] <COMMAND>
+
+    Commands:
+      build   Crawl a directory of `<name>-feedstock` checkouts into the graph database
+      show    Show one feedstock: version, outputs, requirements, platforms, parse errors
+      deps    List what a feedstock depends on (or, with --reverse, what depends on it)
+      cycles  List the dependency cycles and the edges that close them
+      errors  List every recorded parse error with its file and line
+      export  Export the whole graph as JSON or Graphviz DOT
+      help    Print this message or the help of the given subcommand(s)
+
+    Options:
+          --log <LOG>  Log filter (tracing `EnvFilter` syntax); `CASCADE_LOG` overrides the default `warn`
+      -h, --help       Print help
+    ");
+}
+
+#[test]
+fn deps_text_shows_each_dependent_with_its_sections() {
+    let built = Built::new();
+    let output = built
+        .graph(&["deps", "goodlib", "--reverse"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    insta::assert_snapshot!(String::from_utf8(output).unwrap(), @r"
+    broken-config [host]
+    goodapp [host]
+    goodtool [host,run]
+    ");
+}
