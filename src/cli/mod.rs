@@ -9,6 +9,8 @@ use clap::{Parser, Subcommand};
 
 mod graph;
 mod universe;
+mod demo;
+mod bench;
 
 /// cascade: a migration bot engine for conda-forge-sized package ecosystems.
 #[derive(Debug, Parser)]
@@ -29,6 +31,10 @@ pub enum Command {
     Graph(graph::GraphArgs),
     /// Generate synthetic feedstock universes for demos, tests and benchmarks.
     Universe(universe::UniverseArgs),
+    /// Run the whole pipeline on a generated ~300-feedstock universe (offline).
+    Demo(demo::DemoArgs),
+    /// Benchmarks at conda-forge scale.
+    Bench(bench::BenchArgs),
 }
 
 /// What a command reports to the process: success, a "found something" result (such as
@@ -55,5 +61,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Graph(args) => graph::run(args),
         Command::Universe(args) => universe::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }

@@ -2,6 +2,7 @@
 //! fraction of one the way upstream activity does (`touch`). The work is done by
 //! [`crate::universe`].
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -72,43 +73,59 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<ExitStatus> {
     };
     let summary = universe::generate(&options, &args.out)
         .with_context(|| format!("generating a universe in `{}`", args.out.display()))?;
+    let mut out = std::io::stdout().lock();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
     } else {
-        print_summary(&summary, &args.out);
+        print_summary(&mut out, &summary, &args.out)?;
     }
     Ok(ExitStatus::Success)
 }
 
-/// Prints a generated universe's summary as text (also used by `cascade demo`).
-pub(crate) fn print_summary(summary: &UniverseSummary, out: &std::path::Path) {
-    println!(
+/// Prints a generated universe's summary as text.
+fn print_summary(
+    out: &mut impl Write,
+    summary: &UniverseSummary,
+    dir: &std::path::Path,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
         "wrote {} feedstocks ({} files, {:.1} MB) to {} in {:.2} s",
         summary.feedstocks,
         summary.files,
         summary.bytes as f64 / 1e6,
-        out.display(),
+        dir.display(),
         summary.wall_ms as f64 / 1000.0
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "  recipes: {} v0 meta.yaml, {} v1 recipe.yaml; {} noarch python, {} multi-output",
         summary.v0_recipes, summary.v1_recipes, summary.noarch_python, summary.multi_output
-    );
-    println!("  .ci_support variant files: {}", summary.ci_support_files);
+    )?;
+    writeln!(
+        out,
+        "  .ci_support variant files: {}",
+        summary.ci_support_files
+    )?;
     let cycles: Vec<String> = summary
         .cycles
         .iter()
         .map(|[a, b]| format!("{a} <-> {b}"))
         .collect();
-    println!("  deliberate cycles: {}", cycles.join(", "));
+    writeln!(out, "  deliberate cycles: {}", cycles.join(", "))
 }
 
 fn touch(args: &TouchArgs) -> anyhow::Result<ExitStatus> {
     let touched = universe::touch(&args.dir, args.fraction, args.seed)
         .with_context(|| format!("touching recipes in `{}`", args.dir.display()))?;
-    println!("bumped the build number of {} feedstocks", touched.len());
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "bumped the build number of {} feedstocks",
+        touched.len()
+    )?;
     for name in &touched {
-        println!("  {name}");
+        writeln!(out, "  {name}")?;
     }
     Ok(ExitStatus::Success)
 }
