@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::{Duration, Instant};
 
 use cascade::recipe::{Recipe, RecipeFormat, RenderedRecipe, Section, Variant};
 use rattler_conda_types::Subdir;
@@ -60,6 +61,16 @@ fn variants(feedstock: &Path) -> Vec<(String, Variant)> {
         .collect()
 }
 
+fn median(times: &mut [Duration]) -> Duration {
+    times.sort();
+    times.get(times.len() / 2).copied().unwrap_or_default()
+}
+
+fn mean(times: &[Duration]) -> Duration {
+    let count = u32::try_from(times.len().max(1)).unwrap_or(u32::MAX);
+    times.iter().sum::<Duration>() / count
+}
+
 fn v0_feedstocks(corpus: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = fs_err::read_dir(corpus)
         .unwrap()
@@ -82,6 +93,8 @@ fn every_v0_recipe_renders_for_every_variant() {
     let mut failures = Vec::new();
     let mut total = 0;
     let mut recipes = 0;
+    let mut parse_times = Vec::new();
+    let mut render_times = Vec::new();
     for feedstock in v0_feedstocks(&corpus) {
         recipes += 1;
         let name = feedstock
@@ -90,7 +103,10 @@ fn every_v0_recipe_renders_for_every_variant() {
             .to_string_lossy()
             .into_owned();
         let text = fs_err::read_to_string(feedstock.join("recipe/meta.yaml")).unwrap();
-        let recipe = match Recipe::parse(RecipeFormat::V0, &text) {
+        let started = Instant::now();
+        let parsed = Recipe::parse(RecipeFormat::V0, &text);
+        parse_times.push(started.elapsed());
+        let recipe = match parsed {
             Ok(recipe) => recipe,
             Err(e) => {
                 let count = variants(&feedstock).len();
@@ -101,7 +117,10 @@ fn every_v0_recipe_renders_for_every_variant() {
         };
         for (file, variant) in variants(&feedstock) {
             total += 1;
-            if let Err(e) = recipe.render(&variant) {
+            let started = Instant::now();
+            let rendered = recipe.render(&variant);
+            render_times.push(started.elapsed());
+            if let Err(e) = rendered {
                 failures.push(format!("{name} [{file}]: line {:?}: {e}", e.line()));
             }
         }
@@ -110,11 +129,69 @@ fn every_v0_recipe_renders_for_every_variant() {
         "v0 corpus: {}/{total} (recipe, variant) renders passed over {recipes} recipes",
         total - failures.len()
     );
+    eprintln!(
+        "v0 timing: parse median {:?} mean {:?}; render median {:?} mean {:?} ({} renders)",
+        median(&mut parse_times),
+        mean(&parse_times),
+        median(&mut render_times),
+        mean(&render_times),
+        render_times.len()
+    );
     for failure in &failures {
         eprintln!("  {failure}");
     }
     assert!(recipes >= 80, "expected the 90 v0 recipes, found {recipes}");
     assert!(failures.is_empty(), "{} renders failed", failures.len());
+}
+
+/// The render key the feedstock layer dedups on: the platform plus the values of the
+/// keys the recipe reads.
+fn render_key(recipe: &Recipe, variant: &Variant) -> String {
+    let mut key = variant.target_platform().as_str().to_string();
+    for name in recipe.used_variables() {
+        if let Some(values) = variant.get(name) {
+            key.push_str(&format!("|{name}={values:?}"));
+        }
+    }
+    key
+}
+
+#[test]
+fn variants_that_agree_on_used_variables_render_identically() {
+    let Some(corpus) = corpus() else { return };
+    let mut mismatches = Vec::new();
+    let (mut compared, mut distinct) = (0, 0);
+    for feedstock in v0_feedstocks(&corpus) {
+        let recipe = parse(&feedstock);
+        let mut seen: std::collections::HashMap<String, (String, RenderedRecipe)> =
+            std::collections::HashMap::new();
+        for (file, variant) in variants(&feedstock) {
+            let rendered = recipe.render(&variant).unwrap();
+            match seen.get(&render_key(&recipe, &variant)) {
+                Some((first, earlier)) => {
+                    compared += 1;
+                    if *earlier != rendered {
+                        mismatches.push(format!(
+                            "{}: {first} and {file} share a key but render differently",
+                            feedstock.display()
+                        ));
+                    }
+                }
+                None => {
+                    distinct += 1;
+                    seen.insert(render_key(&recipe, &variant), (file, rendered));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "used_variables: {compared} renders matched an earlier one, {distinct} distinct keys"
+    );
+    assert!(
+        compared > 0,
+        "the corpus should have variants that share a key"
+    );
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
 }
 
 /// Renders one feedstock for the `.ci_support` file whose name starts with `prefix`.

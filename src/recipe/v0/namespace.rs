@@ -10,11 +10,11 @@
 //!
 //! Nothing here reads the real process environment or the file system.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use minijinja::Value;
-use minijinja::value::Object;
+use minijinja::value::{Enumerator, Object};
 
 use crate::recipe::Variant;
 
@@ -59,10 +59,37 @@ const PATH_VARIABLES: [&str; 16] = [
     "LUA",
 ];
 
-/// The selector namespace of one variant. Cheap to build (about a hundred entries).
+/// The selector namespace of one variant, shared (not copied) by the selector scope and
+/// the Jinja scope built from it.
 #[derive(Debug, Clone)]
 pub(super) struct Namespace {
-    names: BTreeMap<String, Value>,
+    names: Arc<BTreeMap<String, Value>>,
+    python: PythonVersion,
+}
+
+/// The parts of the `python` variant value conda-build derives names from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PythonVersion {
+    major: String,
+    minor: String,
+    /// `int(major + minor)`: 312 for 3.12.
+    py: i64,
+}
+
+impl PythonVersion {
+    /// Parses `"3.12.* *_cpython"` (or `"3.12"`) the way `ns_cfg` does.
+    fn parse(python: &str) -> Option<PythonVersion> {
+        let version = python.split(' ').next()?;
+        let mut parts = version.split('.');
+        let major = parts.next()?.trim();
+        let minor = parts.next()?.trim();
+        let py = format!("{major}{minor}").parse::<i64>().ok()?;
+        Some(PythonVersion {
+            major: major.to_string(),
+            minor: minor.to_string(),
+            py,
+        })
+    }
 }
 
 impl Namespace {
@@ -78,36 +105,51 @@ impl Namespace {
         }
         let target = variant.target_platform();
         let plat = target.as_str();
-        let flag = |names: &mut BTreeMap<String, Value>, name: &str, on: bool| {
+        let mut flag = |name: &str, on: bool| {
             names.insert(name.to_string(), Value::from(on));
         };
-        flag(&mut names, "linux", plat.starts_with("linux-"));
-        flag(&mut names, "linux32", plat == "linux-32");
-        flag(&mut names, "linux64", plat == "linux-64");
-        flag(&mut names, "arm", plat.starts_with("linux-arm"));
-        flag(&mut names, "osx", plat.starts_with("osx-"));
-        flag(&mut names, "emscripten", plat.starts_with("emscripten-"));
-        flag(&mut names, "wasi", plat.starts_with("wasi-"));
+        flag("linux", plat.starts_with("linux-"));
+        flag("linux32", plat == "linux-32");
+        flag("linux64", plat == "linux-64");
+        flag("arm", plat.starts_with("linux-arm"));
+        flag("osx", plat.starts_with("osx-"));
+        flag("emscripten", plat.starts_with("emscripten-"));
+        flag("wasi", plat.starts_with("wasi-"));
         flag(
-            &mut names,
             "unix",
-            plat.starts_with("linux-")
-                || plat.starts_with("osx-")
-                || plat.starts_with("emscripten-"),
+            ["linux-", "osx-", "emscripten-"]
+                .iter()
+                .any(|p| plat.starts_with(p)),
         );
-        flag(&mut names, "win", plat.starts_with("win-"));
-        flag(&mut names, "win32", plat == "win-32");
-        flag(&mut names, "win64", plat == "win-64");
-        flag(
-            &mut names,
-            "x86",
-            plat.ends_with("-32") || plat.ends_with("-64"),
-        );
-        flag(&mut names, "x86_64", plat.ends_with("-64"));
-        flag(&mut names, "nomkl", false);
+        flag("win", plat.starts_with("win-"));
+        flag("win32", plat == "win-32");
+        flag("win64", plat == "win-64");
+        flag("x86", plat.ends_with("-32") || plat.ends_with("-64"));
+        flag("x86_64", plat.ends_with("-64"));
+        flag("nomkl", false);
         for machine in MACHINES {
-            flag(&mut names, machine, plat.ends_with(&format!("-{machine}")));
+            let on = plat
+                .strip_suffix(machine)
+                .is_some_and(|rest| rest.ends_with('-'));
+            flag(machine, on);
         }
+        let python = first_text(variant, "python")
+            .and_then(|p| PythonVersion::parse(&p))
+            .or_else(|| PythonVersion::parse(DEFAULT_PYTHON))
+            .unwrap_or(PythonVersion {
+                major: "3".to_string(),
+                minor: "12".to_string(),
+                py: 312,
+            });
+        flag("py3k", python.major == "3");
+        flag("py2k", python.major == "2");
+        for known in [26, 27].into_iter().chain(33..=39).chain(310..=319) {
+            flag(&format!("py{known}"), python.py == known);
+        }
+        let lua = first_text(variant, "lua").unwrap_or_else(|| DEFAULT_LUA.to_string());
+        flag("luajit", lua.starts_with('2'));
+        names.insert("lua".to_string(), Value::from(lua));
+        names.insert("py".to_string(), Value::from(python.py));
         names.insert("target_platform".to_string(), Value::from(plat));
         names.insert(
             "build_platform".to_string(),
@@ -115,17 +157,6 @@ impl Namespace {
         );
         names.insert("os".to_string(), os_module());
         names.insert("environ".to_string(), empty_environ());
-
-        let python = first_text(variant, "python").unwrap_or_else(|| DEFAULT_PYTHON.to_string());
-        let (py_major, py) = python_number(&python)
-            .or_else(|| python_number(DEFAULT_PYTHON))
-            .unwrap_or((3, 312));
-        names.insert("py".to_string(), Value::from(py));
-        flag(&mut names, "py3k", py_major == 3);
-        flag(&mut names, "py2k", py_major == 2);
-        for known in [26, 27].into_iter().chain(33..=319) {
-            flag(&mut names, &format!("py{known}"), py == known);
-        }
         let numpy = first_text(variant, "numpy").unwrap_or_else(|| DEFAULT_NUMPY.to_string());
         let np: String = numpy.split('.').take(2).collect();
         names.insert(
@@ -134,38 +165,38 @@ impl Namespace {
         );
         let perl = first_text(variant, "perl").unwrap_or_else(|| DEFAULT_PERL.to_string());
         names.insert("pl".to_string(), Value::from(perl));
-        let lua = first_text(variant, "lua").unwrap_or_else(|| DEFAULT_LUA.to_string());
-        flag(&mut names, "luajit", lua.starts_with('2'));
-        names.insert("lua".to_string(), Value::from(lua));
-        Namespace { names }
+        Namespace {
+            names: Arc::new(names),
+            python,
+        }
     }
 
     /// The namespace as a selector evaluation context: unknown names are `False`, as
     /// conda-build's `eval_selector` rewrites them.
     pub(super) fn selector_scope(&self) -> Value {
         Value::from_object(SelectorScope {
-            names: self.names.clone(),
+            names: Arc::clone(&self.names),
         })
     }
 
-    /// The Jinja context of a render: the namespace, `environ.get_dict`'s variables,
-    /// and the variant's own values for keys that are not all upper case.
+    /// The Jinja context of a render: `environ.get_dict`'s variables and the variant's
+    /// own values for keys that are not all upper case, over the namespace.
     pub(super) fn jinja_context(&self, variant: &Variant) -> Value {
-        let mut ctx = self.names.clone();
+        let mut own = BTreeMap::new();
+        let mut text = |name: &str, value: &str| {
+            own.insert(name.to_string(), Value::from(value));
+        };
         for name in PATH_VARIABLES {
-            ctx.insert(name.to_string(), Value::from(name));
+            text(name, name);
         }
         let target = variant.target_platform();
         let plat = target.as_str();
         let arch = plat.split_once('-').map(|(_, arch)| arch).unwrap_or(plat);
-        let text = |ctx: &mut BTreeMap<String, Value>, name: &str, value: &str| {
-            ctx.insert(name.to_string(), Value::from(value));
-        };
-        text(&mut ctx, "CONDA_BUILD", "1");
-        text(&mut ctx, "CONDA_BUILD_STATE", "RENDER");
-        text(&mut ctx, "PYTHONNOUSERSITE", "1");
-        text(&mut ctx, "SUBDIR", plat);
-        text(&mut ctx, "ARCH", arch);
+        text("CONDA_BUILD", "1");
+        text("CONDA_BUILD_STATE", "RENDER");
+        text("PYTHONNOUSERSITE", "1");
+        text("SUBDIR", plat);
+        text("ARCH", arch);
         let shlib = if plat.starts_with("win-") {
             ".dll"
         } else if plat.starts_with("osx-") {
@@ -173,35 +204,30 @@ impl Namespace {
         } else {
             ".so"
         };
-        text(&mut ctx, "SHLIB_EXT", shlib);
+        text("SHLIB_EXT", shlib);
         if plat.starts_with("osx-") {
-            let osx_arch = if arch == "arm64" { "arm64" } else { "x86_64" };
-            text(&mut ctx, "OSX_ARCH", osx_arch);
+            text("OSX_ARCH", if arch == "arm64" { "arm64" } else { "x86_64" });
         }
-        let py = self.names.get("py").and_then(Value::as_i64).unwrap_or(312);
-        let py_ver = format!("{}.{}", py / 100, py % 100);
-        let py_ver = if py < 100 {
-            format!("{}.{}", py / 10, py % 10)
-        } else {
-            py_ver
-        };
-        text(&mut ctx, "PY_VER", &py_ver);
-        text(&mut ctx, "CONDA_PY", &py.to_string());
-        let py3k = self.names.get("py3k").is_some_and(Value::is_true);
-        text(&mut ctx, "PY3K", if py3k { "1" } else { "0" });
+        let python = &self.python;
+        text("PY_VER", &format!("{}.{}", python.major, python.minor));
+        text("CONDA_PY", &python.py.to_string());
+        text("PY3K", if python.major == "3" { "1" } else { "0" });
         let numpy = first_text(variant, "numpy").unwrap_or_else(|| DEFAULT_NUMPY.to_string());
         let npy_ver: Vec<&str> = numpy.split('.').take(2).collect();
-        text(&mut ctx, "NPY_VER", &npy_ver.join("."));
+        text("NPY_VER", &npy_ver.join("."));
         let np = self.names.get("np").and_then(Value::as_i64).unwrap_or(0);
-        text(&mut ctx, "CONDA_NPY", &np.to_string());
-        text(&mut ctx, "NPY_DISTUTILS_APPEND_FLAGS", "1");
+        text("CONDA_NPY", &np.to_string());
+        text("NPY_DISTUTILS_APPEND_FLAGS", "1");
         for (key, values) in variant.values() {
             if key.to_uppercase() != key {
                 let value = values.first().map(json_to_value).unwrap_or(Value::from(()));
-                ctx.insert(key.to_string(), value);
+                own.insert(key.to_string(), value);
             }
         }
-        Value::from(ctx)
+        Value::from_object(JinjaScope {
+            own,
+            names: Arc::clone(&self.names),
+        })
     }
 }
 
@@ -209,7 +235,7 @@ impl Namespace {
 /// functions) reading as `False`.
 #[derive(Debug)]
 struct SelectorScope {
-    names: BTreeMap<String, Value>,
+    names: Arc<BTreeMap<String, Value>>,
 }
 
 impl Object for SelectorScope {
@@ -223,19 +249,28 @@ impl Object for SelectorScope {
     }
 }
 
+/// Jinja context: the render's own variables over the shared namespace.
+#[derive(Debug)]
+struct JinjaScope {
+    own: BTreeMap<String, Value>,
+    names: Arc<BTreeMap<String, Value>>,
+}
+
+impl Object for JinjaScope {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        self.own.get(name).or_else(|| self.names.get(name)).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let keys: BTreeSet<&String> = self.own.keys().chain(self.names.keys()).collect();
+        Enumerator::Values(keys.into_iter().map(|k| Value::from(k.as_str())).collect())
+    }
+}
+
 /// A variant's first value of a key, as text.
 fn first_text(variant: &Variant, key: &str) -> Option<String> {
     variant.first_str(key).filter(|s| !s.trim().is_empty())
-}
-
-/// `py` and the major version from a python variant value: `"3.12.* *_cpython"` → 312.
-fn python_number(python: &str) -> Option<(i64, i64)> {
-    let version = python.split(' ').next()?;
-    let mut parts = version.split('.');
-    let major = parts.next()?.trim();
-    let minor = parts.next()?.trim();
-    let py = format!("{major}{minor}").parse::<i64>().ok()?;
-    Some((major.parse().ok()?, py))
 }
 
 /// A variant value as the selector namespace holds it: conda-build turns numeric

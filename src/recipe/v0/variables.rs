@@ -2,7 +2,7 @@
 //! `Template::used_variables`.
 //!
 //! Every identifier in a Jinja tag or a selector counts (except attribute names after
-//! `.` and keyword-argument names), plus the keys conda-build derives names from:
+//! `.`, keyword-argument names and `set`/`for` targets), plus the keys conda-build derives names from:
 //! `compiler('c')` reads `c_compiler` and `c_compiler_version`, `stdlib('c')` reads
 //! `c_stdlib` and `c_stdlib_version`, `py`/`py3k`/`PY_VER` read `python`, `np` reads
 //! `numpy`, and `target_platform` and `build_platform` are always read. Missing a key
@@ -46,7 +46,9 @@ pub(super) fn collect(expr: &str, used: &mut BTreeSet<String>) {
         }
         let is_keyword_argument = next.is_some_and(|n| is_punct(n, expr, "="))
             && prev.is_some_and(|p| is_punct(p, expr, ",") || is_punct(p, expr, "("));
-        if is_keyword_argument {
+        let is_assignment_target = prev
+            .is_some_and(|p| p.kind == TokenKind::Ident && matches!(p.text(expr), "set" | "for"));
+        if is_keyword_argument || is_assignment_target {
             continue;
         }
         if matches!(name, "compiler" | "stdlib")
@@ -146,10 +148,12 @@ mod tests {
     }
 
     #[test]
-    fn set_target_followed_by_a_read() {
+    fn set_target_is_not_a_read_but_its_value_is() {
         assert_eq!(
             used(" set mpi = mpi or 'nompi' "),
             set(&["set", "mpi", "or"])
         );
+        assert_eq!(used(" set v = 1 "), set(&["set"]));
+        assert_eq!(used(" for x in libs "), set(&["for", "in", "libs"]));
     }
 }
