@@ -8,6 +8,11 @@
 //! `SHLIB_EXT`, ..., with build paths replaced by their own key name (as cf-scripts does),
 //! and the raw variant values for keys that are not all upper case.
 //!
+//! Like conda-build, a variant is read on top of conda-build's default variant
+//! (`variants.get_default_variant`): `python`, `numpy`, `perl`, `lua`, `r_base` and the
+//! platform's default compilers, including `vc` on Windows, so `# [win and vc<14]` sees
+//! `vc = 14` even when `.ci_support` does not list `vc`.
+//!
 //! Nothing here reads the real process environment or the file system.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,6 +33,61 @@ const DEFAULT_NUMPY: &str = "1.26";
 const DEFAULT_PERL: &str = "5.26.2";
 /// The lua conda-build would assume when a variant has no `lua` key.
 const DEFAULT_LUA: &str = "5";
+
+/// conda-build's default variant for a platform, under which a variant's own values
+/// are read; the compilers follow `variants._get_default_compilers`.
+fn default_variant(plat: &str, python: &str) -> [(&'static str, String); 11] {
+    let minor = PythonVersion::parse(python).map_or(12, |p| p.py);
+    let (c, cxx, fortran, vc) = if plat.starts_with("win-") {
+        let (compiler, vc) = match minor {
+            27 => ("vs2008", "9"),
+            33 | 34 => ("vs2010", "10"),
+            _ => ("vs2017", "14"),
+        };
+        (compiler, compiler, "gfortran", Some(vc))
+    } else if plat.starts_with("osx-") {
+        ("clang", "clangxx", "gfortran", None)
+    } else {
+        ("gcc", "gxx", "gfortran", None)
+    };
+    let r_base = if plat.starts_with("win-") {
+        "3.4"
+    } else {
+        "3.5"
+    };
+    [
+        ("python", DEFAULT_PYTHON.to_string()),
+        ("numpy", DEFAULT_NUMPY.to_string()),
+        ("perl", DEFAULT_PERL.to_string()),
+        ("lua", DEFAULT_LUA.to_string()),
+        ("r_base", r_base.to_string()),
+        ("cpu_optimization_target", "nocona".to_string()),
+        ("target_platform", plat.to_string()),
+        ("c_compiler", c.to_string()),
+        ("cxx_compiler", cxx.to_string()),
+        ("fortran_compiler", fortran.to_string()),
+        ("vc", vc.unwrap_or_default().to_string()),
+    ]
+}
+
+/// The variant's first value of every key over conda-build's default variant.
+fn effective_values(variant: &Variant) -> BTreeMap<String, serde_json::Value> {
+    let target = variant.target_platform();
+    let plat = target.as_str();
+    let python = variant
+        .first_str("python")
+        .unwrap_or_else(|| DEFAULT_PYTHON.to_string());
+    let mut values: BTreeMap<String, serde_json::Value> = default_variant(plat, &python)
+        .into_iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| (key.to_string(), serde_json::Value::String(value)))
+        .collect();
+    for (key, all) in variant.values() {
+        let first = all.first().cloned().unwrap_or(serde_json::Value::Null);
+        values.insert(key.to_string(), first);
+    }
+    values
+}
 
 /// Machines conda-build exposes as selector flags (`plat.endswith("-" + machine)`).
 const MACHINES: [&str; 8] = [
@@ -64,6 +124,7 @@ const PATH_VARIABLES: [&str; 16] = [
 #[derive(Debug, Clone)]
 pub(super) struct Namespace {
     names: Arc<BTreeMap<String, Value>>,
+    values: BTreeMap<String, serde_json::Value>,
     python: PythonVersion,
 }
 
@@ -95,14 +156,18 @@ impl PythonVersion {
 impl Namespace {
     /// Builds conda-build's `ns_cfg` for a variant.
     pub(super) fn new(variant: &Variant) -> Namespace {
-        let mut names = BTreeMap::new();
-        for (key, values) in variant.values() {
-            let value = values
-                .first()
-                .map(selector_value)
-                .unwrap_or(Value::from(()));
-            names.insert(key.to_string(), value);
-        }
+        let values = effective_values(variant);
+        let text_of = |key: &str, default: &str| {
+            values
+                .get(key)
+                .map(crate::recipe::value_to_string)
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| default.to_string())
+        };
+        let mut names: BTreeMap<String, Value> = values
+            .iter()
+            .map(|(key, value)| (key.clone(), selector_value(value)))
+            .collect();
         let target = variant.target_platform();
         let plat = target.as_str();
         let mut flag = |name: &str, on: bool| {
@@ -133,8 +198,7 @@ impl Namespace {
                 .is_some_and(|rest| rest.ends_with('-'));
             flag(machine, on);
         }
-        let python = first_text(variant, "python")
-            .and_then(|p| PythonVersion::parse(&p))
+        let python = PythonVersion::parse(&text_of("python", DEFAULT_PYTHON))
             .or_else(|| PythonVersion::parse(DEFAULT_PYTHON))
             .unwrap_or(PythonVersion {
                 major: "3".to_string(),
@@ -146,7 +210,7 @@ impl Namespace {
         for known in [26, 27].into_iter().chain(33..=39).chain(310..=319) {
             flag(&format!("py{known}"), python.py == known);
         }
-        let lua = first_text(variant, "lua").unwrap_or_else(|| DEFAULT_LUA.to_string());
+        let lua = text_of("lua", DEFAULT_LUA);
         flag("luajit", lua.starts_with('2'));
         names.insert("lua".to_string(), Value::from(lua));
         names.insert("py".to_string(), Value::from(python.py));
@@ -157,16 +221,17 @@ impl Namespace {
         );
         names.insert("os".to_string(), os_module());
         names.insert("environ".to_string(), empty_environ());
-        let numpy = first_text(variant, "numpy").unwrap_or_else(|| DEFAULT_NUMPY.to_string());
+        let numpy = text_of("numpy", DEFAULT_NUMPY);
         let np: String = numpy.split('.').take(2).collect();
         names.insert(
             "np".to_string(),
             Value::from(np.trim().parse::<i64>().unwrap_or(0)),
         );
-        let perl = first_text(variant, "perl").unwrap_or_else(|| DEFAULT_PERL.to_string());
+        let perl = text_of("perl", DEFAULT_PERL);
         names.insert("pl".to_string(), Value::from(perl));
         Namespace {
             names: Arc::new(names),
+            values,
             python,
         }
     }
@@ -212,16 +277,19 @@ impl Namespace {
         text("PY_VER", &format!("{}.{}", python.major, python.minor));
         text("CONDA_PY", &python.py.to_string());
         text("PY3K", if python.major == "3" { "1" } else { "0" });
-        let numpy = first_text(variant, "numpy").unwrap_or_else(|| DEFAULT_NUMPY.to_string());
+        let numpy = self
+            .values
+            .get("numpy")
+            .map(crate::recipe::value_to_string)
+            .unwrap_or_else(|| DEFAULT_NUMPY.to_string());
         let npy_ver: Vec<&str> = numpy.split('.').take(2).collect();
         text("NPY_VER", &npy_ver.join("."));
         let np = self.names.get("np").and_then(Value::as_i64).unwrap_or(0);
         text("CONDA_NPY", &np.to_string());
         text("NPY_DISTUTILS_APPEND_FLAGS", "1");
-        for (key, values) in variant.values() {
-            if key.to_uppercase() != key {
-                let value = values.first().map(json_to_value).unwrap_or(Value::from(()));
-                own.insert(key.to_string(), value);
+        for (key, value) in &self.values {
+            if key.to_uppercase() != *key {
+                own.insert(key.clone(), json_to_value(value));
             }
         }
         Value::from_object(JinjaScope {
@@ -266,11 +334,6 @@ impl Object for JinjaScope {
         let keys: BTreeSet<&String> = self.own.keys().chain(self.names.keys()).collect();
         Enumerator::Values(keys.into_iter().map(|k| Value::from(k.as_str())).collect())
     }
-}
-
-/// A variant's first value of a key, as text.
-fn first_text(variant: &Variant, key: &str) -> Option<String> {
-    variant.first_str(key).filter(|s| !s.trim().is_empty())
 }
 
 /// A variant value as the selector namespace holds it: conda-build turns numeric
@@ -365,6 +428,22 @@ mod tests {
         assert_eq!(get(&ns, "USE_OPENMP"), Value::from(1));
         assert_eq!(get(&ns, "flag"), Value::from(true));
         assert_eq!(get(&ns, "name"), Value::from("openblas"));
+    }
+
+    #[test]
+    fn windows_defaults_to_vc_14_like_conda_build() {
+        let ns = Namespace::new(&variant("python:\n- '3.12'\n", Subdir::Win64));
+        assert_eq!(get(&ns, "vc"), Value::from(14));
+        assert_eq!(get(&ns, "c_compiler"), Value::from("vs2017"));
+        let ns = Namespace::new(&variant("{}\n", Subdir::Linux64));
+        assert_eq!(get(&ns, "vc"), Value::UNDEFINED);
+        assert_eq!(get(&ns, "c_compiler"), Value::from("gcc"));
+    }
+
+    #[test]
+    fn variant_values_override_the_defaults() {
+        let ns = Namespace::new(&variant("c_compiler:\n- clang\n", Subdir::Linux64));
+        assert_eq!(get(&ns, "c_compiler"), Value::from("clang"));
     }
 
     #[test]

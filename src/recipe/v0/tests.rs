@@ -387,3 +387,12 @@ fn template_is_shareable_across_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Template>();
 }
+
+#[test]
+fn windows_vc_defaults_to_14_so_the_python_skip_selector_is_false() {
+    let recipe = format!("{PKG}build:\n  skip: true  # [win and int(float(vc)) < 14]\n");
+    let r = render_with(&recipe, "python:\n- '3.14'\n", Subdir::Win64).unwrap();
+    assert!(!r.skip);
+    let r = render_with(&recipe, "vc:\n- '9'\n", Subdir::Win64).unwrap();
+    assert!(r.skip);
+}
