@@ -98,13 +98,13 @@ fn a_build_that_fails_midway_leaves_the_previous_graph_intact() {
     let first = universe.build().unwrap();
     assert_eq!((first.nodes, first.edges), (2, 1));
 
-    // Change app, then make the build fail after the node rows are written: the
-    // derived `outputs` table is rebuilt after all feedstock rows.
+    // Change app, then make the build fail at its last write: the `builds` row is
+    // inserted after every feedstock row and every derived table have been written.
     universe.feedstock("app", &recipe("app", "0.5.0", ""), &["linux_64"]);
     universe
         .sql()
         .execute_batch(
-            "CREATE TRIGGER injected_failure BEFORE INSERT ON outputs
+            "CREATE TRIGGER injected_failure BEFORE INSERT ON builds
              BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
         )
         .unwrap();
@@ -444,4 +444,75 @@ fn universe_versions(db: &Path) -> Vec<(String, Option<String>, Option<String>)>
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap()
+}
+
+/// The derived tables are synced by difference; after removals and changes they must be
+/// exactly what a fresh build of the same checkouts produces.
+#[test]
+fn an_incremental_build_equals_a_fresh_build_of_the_same_tree() {
+    use cascade::universe::{self, DEFAULT_SEED, UniverseOptions};
+    let root = tempfile::tempdir().unwrap();
+    let feedstocks = root.path().join("feedstocks");
+    universe::generate(
+        &UniverseOptions {
+            size: 300,
+            seed: DEFAULT_SEED,
+        },
+        &feedstocks,
+    )
+    .unwrap();
+    let incremental = BuildOptions {
+        feedstocks_dir: feedstocks.clone(),
+        db_path: root.path().join("incremental.sqlite"),
+    };
+    graph::build(&incremental, &NoReporter).unwrap();
+
+    // Remove every 7th feedstock (their dependents lose edges and gain externals),
+    // add a new one that depends on a hub, and change 10% of the rest.
+    let mut names: Vec<String> = fs_err::read_dir(&feedstocks)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with("-feedstock") && !n.starts_with("conda-forge-pinning"))
+        .collect();
+    names.sort();
+    for name in names.iter().step_by(7) {
+        fs_err::remove_dir_all(feedstocks.join(name)).unwrap();
+    }
+    let newcomer = feedstocks.join("newcomer-feedstock");
+    fs_err::create_dir_all(newcomer.join("recipe")).unwrap();
+    fs_err::create_dir_all(newcomer.join(".ci_support")).unwrap();
+    fs_err::write(
+        newcomer.join("recipe/recipe.yaml"),
+        recipe(
+            "newcomer",
+            "1.0",
+            "requirements:\n  host:\n    - python\n    - zlib\n  run:\n    - python\n",
+        ),
+    )
+    .unwrap();
+    fs_err::write(
+        newcomer.join(".ci_support/linux_64_.yaml"),
+        "target_platform:\n- linux-64\n",
+    )
+    .unwrap();
+    universe::touch(&feedstocks, 0.1, DEFAULT_SEED).unwrap();
+    let summary = graph::build(&incremental, &NoReporter).unwrap();
+    assert!(summary.removed > 0 && summary.parsed > 0, "{summary:?}");
+
+    let fresh = BuildOptions {
+        feedstocks_dir: feedstocks.clone(),
+        db_path: root.path().join("fresh.sqlite"),
+    };
+    graph::build(&fresh, &NoReporter).unwrap();
+    let export = |options: &BuildOptions| {
+        serde_json::to_value(Store::open(&options.db_path).unwrap().export().unwrap()).unwrap()
+    };
+    let (incremental, fresh) = (export(&incremental), export(&fresh));
+    assert!(
+        incremental["edges"].as_array().unwrap().len() > 100,
+        "the universe has a real graph"
+    );
+    assert_eq!(incremental["nodes"], fresh["nodes"]);
+    assert_eq!(incremental["edges"], fresh["edges"]);
+    assert_eq!(incremental["externals"], fresh["externals"]);
 }

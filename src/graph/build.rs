@@ -138,7 +138,9 @@ pub fn build(
                     }
                     _ => {
                         summary.unchanged += 1;
-                        writer.set_path(previous.id, &path)?;
+                        if previous.path != path {
+                            writer.set_path(previous.id, &path)?;
+                        }
                     }
                 }
                 (previous.id, previous.attributes.take().unwrap_or_default())
@@ -195,7 +197,7 @@ pub fn build(
 
     let graph = edges::compute(&nodes).map_err(GraphError::Internal)?;
     let topology = topo::analyse(nodes.len(), graph.edges.keys().copied());
-    writer.replace_graph(&ids, &graph, &topology)?;
+    writer.sync_graph(&ids, &graph, &topology)?;
 
     summary.nodes = nodes.len();
     summary.edges = graph.edges.len();

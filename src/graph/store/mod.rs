@@ -17,6 +17,7 @@ use crate::recipe::{RecipeFormat, Section};
 
 use super::GraphError;
 
+mod derived;
 mod read;
 mod schema;
 mod write;

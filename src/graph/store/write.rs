@@ -7,22 +7,23 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use rayon::prelude::*;
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 
 use crate::feedstock::{FeedstockName, RenderFailure};
 use crate::graph::GraphError;
-use crate::graph::edges::GraphEdges;
-use crate::graph::model::{EdgeLabel, NodeAttributes, PlatformTable};
-use crate::graph::topo::Topology;
+use crate::graph::model::NodeAttributes;
 use crate::recipe::{RecipeFormat, Section};
 
-use super::{sections_json, sql_err};
+use super::sql_err;
 
 /// What the store remembers about a feedstock, read at the start of a build.
 #[derive(Debug, Clone)]
 pub(crate) struct StoredFeedstock {
     /// The row id.
     pub(crate) id: i64,
+    /// The checkout directory of the last build that saw it.
+    pub(crate) path: String,
     /// The metadata fingerprint when last read.
     pub(crate) fingerprint: Option<String>,
     /// The content hash when last read.
@@ -61,8 +62,8 @@ pub(crate) struct NodeRow<'a> {
 
 /// The open transaction of one build.
 pub(crate) struct Writer<'c> {
-    tx: Transaction<'c>,
-    path: &'c Path,
+    pub(super) tx: Transaction<'c>,
+    pub(super) path: &'c Path,
 }
 
 impl<'c> Writer<'c> {
@@ -73,35 +74,43 @@ impl<'c> Writer<'c> {
         Ok(Writer { tx, path })
     }
 
-    /// Every feedstock row, by name.
+    /// Every feedstock row, by name. The stored renders are decoded in parallel (they
+    /// are most of the bytes of the file).
     pub(crate) fn stored(&self) -> Result<BTreeMap<String, StoredFeedstock>, GraphError> {
         let err = |op| sql_err(self.path, op);
         let mut stmt = self
             .tx
             .prepare_cached(
-                "SELECT id, name, fingerprint, content_hash, removed_at IS NOT NULL,
+                "SELECT id, name, path, fingerprint, content_hash, removed_at IS NOT NULL,
                         attributes, attributes_hash
                  FROM feedstocks",
             )
             .map_err(err("read feedstock rows"))?;
-        let rows = stmt
+        let rows: Vec<(String, StoredFeedstock, String)> = stmt
             .query_map([], |row| {
-                let attributes: String = row.get(5)?;
                 Ok((
-                    row.get::<_, String>(1)?,
+                    row.get(1)?,
                     StoredFeedstock {
                         id: row.get(0)?,
-                        fingerprint: row.get(2)?,
-                        content_hash: row.get(3)?,
-                        removed: row.get(4)?,
-                        attributes: serde_json::from_str(&attributes).ok(),
-                        attributes_hash: row.get(6)?,
+                        path: row.get(2)?,
+                        fingerprint: row.get(3)?,
+                        content_hash: row.get(4)?,
+                        removed: row.get(5)?,
+                        attributes: None,
+                        attributes_hash: row.get(7)?,
                     },
+                    row.get(6)?,
                 ))
             })
+            .and_then(|rows| rows.collect())
             .map_err(err("read feedstock rows"))?;
-        rows.collect::<Result<_, _>>()
-            .map_err(err("read feedstock rows"))
+        Ok(rows
+            .into_par_iter()
+            .map(|(name, mut stored, attributes)| {
+                stored.attributes = serde_json::from_str(&attributes).ok();
+                (name, stored)
+            })
+            .collect())
     }
 
     /// Inserts or replaces a feedstock row with its parse errors and requirements.
@@ -257,97 +266,6 @@ impl<'c> Writer<'c> {
         Ok(())
     }
 
-    /// Replaces the derived graph: outputs, edges, externals, topological order, cycles.
-    /// `ids[i]` is the row id of node `i` of `edges` and `topo`.
-    pub(crate) fn replace_graph(
-        &self,
-        ids: &[i64],
-        edges: &GraphEdges,
-        topo: &Topology,
-    ) -> Result<(), GraphError> {
-        let err = |op| sql_err(self.path, op);
-        let id_of = |node: usize| {
-            ids.get(node)
-                .copied()
-                .ok_or_else(|| GraphError::Internal(format!("node {node} has no row id")))
-        };
-        self.tx
-            .execute_batch(
-                "DELETE FROM outputs; DELETE FROM edges; DELETE FROM externals;
-                 UPDATE feedstocks SET topo_index = NULL, cycle = NULL
-                 WHERE topo_index IS NOT NULL OR cycle IS NOT NULL;",
-            )
-            .map_err(err("clear the derived graph"))?;
-
-        let mut insert = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO outputs (name, feedstock_id, platforms) VALUES (?1, ?2, ?3)",
-            )
-            .map_err(err("write outputs"))?;
-        for ((name, node), bits) in &edges.outputs {
-            let platforms = list_json(&edges.platforms.names(*bits));
-            insert
-                .execute(params![name, id_of(*node)?, platforms])
-                .map_err(err("write outputs"))?;
-        }
-
-        let mut insert = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO edges (src_id, dst_id, sections, platforms, labels)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .map_err(err("write edges"))?;
-        for ((src, dst), label) in &edges.edges {
-            let (sections, platforms, labels) = label_columns(label, &edges.platforms);
-            insert
-                .execute(params![
-                    id_of(*src)?,
-                    id_of(*dst)?,
-                    sections,
-                    platforms,
-                    labels
-                ])
-                .map_err(err("write edges"))?;
-        }
-
-        let mut insert = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO externals (name, feedstock_id, sections, platforms, labels)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .map_err(err("write external dependencies"))?;
-        for ((name, node), label) in &edges.externals {
-            let (sections, platforms, labels) = label_columns(label, &edges.platforms);
-            insert
-                .execute(params![name, id_of(*node)?, sections, platforms, labels])
-                .map_err(err("write external dependencies"))?;
-        }
-
-        let mut update = self
-            .tx
-            .prepare_cached("UPDATE feedstocks SET topo_index = ?2, cycle = ?3 WHERE id = ?1")
-            .map_err(err("write the topological order"))?;
-        for (index, &node) in topo.order.iter().enumerate() {
-            let cycle = topo
-                .cycle_of
-                .get(node)
-                .copied()
-                .flatten()
-                .and_then(|c| i64::try_from(c).ok());
-            update
-                .execute(params![
-                    id_of(node)?,
-                    i64::try_from(index).unwrap_or(i64::MAX),
-                    cycle
-                ])
-                .map_err(err("write the topological order"))?;
-        }
-        Ok(())
-    }
-
     /// Appends the build to the `builds` history.
     pub(crate) fn record_build(
         &self,
@@ -391,23 +309,4 @@ impl<'c> Writer<'c> {
             .commit()
             .map_err(sql_err(self.path, "commit the build"))
     }
-}
-
-fn list_json(items: &[String]) -> String {
-    serde_json::to_string(items).unwrap_or_else(|_| "[]".to_string())
-}
-
-/// The `sections`, `platforms` and `labels` cells of an edge or external.
-fn label_columns(label: &EdgeLabel, table: &PlatformTable) -> (String, String, String) {
-    let label = label.resolve(table);
-    let by_section: BTreeMap<&str, &Vec<String>> = label
-        .by_section
-        .iter()
-        .map(|(s, p)| (s.as_str(), p))
-        .collect();
-    (
-        sections_json(&label.sections),
-        list_json(&label.platforms),
-        serde_json::to_string(&by_section).unwrap_or_else(|_| "{}".to_string()),
-    )
 }
