@@ -35,12 +35,13 @@ pub fn platform_of_ci_support_file(file_name: &str) -> Option<Subdir> {
         .iter()
         .find_map(|suffix| first.strip_suffix(suffix).filter(|s| !s.is_empty()))
         .unwrap_or(first);
-    let arch = match tokens.next() {
-        Some(
-            a @ ("64" | "aarch64" | "ppc64le" | "arm64" | "32" | "s390x" | "armv7l" | "riscv64"),
-        ) => a,
-        _ => "64",
-    };
+    const ARCHES: [&str; 8] = [
+        "64", "aarch64", "ppc64le", "arm64", "32", "s390x", "armv7l", "riscv64",
+    ];
+    let arch = tokens
+        .next()
+        .filter(|token| ARCHES.contains(token))
+        .unwrap_or("64");
     Subdir::from_str(&format!("{os}-{arch}")).ok()
 }
 

@@ -25,7 +25,7 @@ pub use variant::{Variant, VariantError, value_to_string};
 /// A recipe parsed once, ready to render for many variants.
 pub enum Recipe {
     /// A v0 `meta.yaml`.
-    V0(v0::Template),
+    V0(Box<v0::Template>),
     /// A v1 `recipe.yaml`.
     V1(v1::Template),
 }
@@ -42,7 +42,7 @@ impl Recipe {
             });
         }
         Ok(match format {
-            RecipeFormat::V0 => Recipe::V0(v0::Template::parse(text)?),
+            RecipeFormat::V0 => Recipe::V0(Box::new(v0::Template::parse(text)?)),
             RecipeFormat::V1 => Recipe::V1(v1::Template::parse(text)?),
         })
     }

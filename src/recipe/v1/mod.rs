@@ -20,12 +20,14 @@ use super::{RecipeError, RenderedRecipe, Source, Variant};
 
 mod context;
 mod convert;
+mod lenient;
 
 use context::StubNames;
 use convert::SpecWriter;
 
 /// A v1 recipe parsed once (stage0), ready to render for many variants.
 pub struct Template {
+    text: String,
     recipe: stage0::Recipe,
     used: BTreeSet<String>,
     stubs: StubNames,
@@ -40,6 +42,7 @@ impl Template {
         used.insert("target_platform".to_string());
         let stubs = StubNames::from_used_variables(used.iter().map(String::as_str));
         Ok(Template {
+            text: text.to_string(),
             recipe,
             used,
             stubs,
@@ -59,6 +62,14 @@ impl Template {
     /// bot merges what `rattler-build --render-only` prints for one `.ci_support` file).
     /// The result is skipped only when every combination is.
     pub fn render(&self, variant: &Variant) -> Result<RenderedRecipe, RecipeError> {
+        match self.render_strict(variant) {
+            Err(err) => self.render_lenient(variant, err, 0),
+            ok => ok,
+        }
+    }
+
+    /// Renders with the library's own spec parsing, which is strict.
+    fn render_strict(&self, variant: &Variant) -> Result<RenderedRecipe, RecipeError> {
         let mut merged: Option<RenderedRecipe> = None;
         let mut skipped: Option<RenderedRecipe> = None;
         for combination in context::combinations(variant, &self.used)? {
@@ -75,6 +86,35 @@ impl Template {
             line: None,
             message: "the variant expands to no combination".to_string(),
         })
+    }
+
+    /// Retries a render that failed on a bare-version spec such as `python 3.9` (what
+    /// `python ${{ python_min }}` renders to). conda reads such a spec as `3.9.*`
+    /// (conda-build's `ensure_valid_spec`), but the library parses rendered specs strictly
+    /// with no way to relax it, so the failing line gets the `.*` conda would add and the
+    /// recipe is parsed again. Any other error, or a line we cannot patch, is returned.
+    fn render_lenient(
+        &self,
+        variant: &Variant,
+        err: RecipeError,
+        depth: usize,
+    ) -> Result<RenderedRecipe, RecipeError> {
+        const MAX_PATCHED_LINES: usize = 32;
+        let is_bare_version = err.to_string().contains("missing range specifier");
+        let patched = match (is_bare_version, err.line()) {
+            (true, Some(line)) if depth < MAX_PATCHED_LINES => {
+                lenient::append_glob_to_line(&self.text, line)
+            }
+            _ => None,
+        };
+        let Some(patched) = patched else {
+            return Err(err);
+        };
+        let template = Template::parse(&patched)?;
+        match template.render_strict(variant) {
+            Err(next) => template.render_lenient(variant, next, depth + 1),
+            ok => ok,
+        }
     }
 
     /// Renders one combination of the variant's values.
