@@ -206,6 +206,37 @@ fn variants_that_agree_on_used_variables_render_identically() {
     assert!(mismatches.is_empty(), "{mismatches:#?}");
 }
 
+#[test]
+fn outputs_agree_with_the_corpus_manifest() {
+    let Some(corpus) = corpus() else { return };
+    let manifest = fs_err::read_to_string(corpus.join("MANIFEST.tsv")).unwrap();
+    let mut checked = 0;
+    let mut mismatches = Vec::new();
+    for line in manifest.lines().skip(1) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [feedstock, _, _, format, has_outputs] = fields[..] else {
+            continue;
+        };
+        if format != "v0 meta.yaml" {
+            continue;
+        }
+        let dir = corpus.join(feedstock);
+        let recipe = parse(&dir);
+        let rendered_outputs = variants(&dir)
+            .into_iter()
+            .any(|(_, v)| !recipe.render(&v).unwrap().outputs.is_empty());
+        checked += 1;
+        if rendered_outputs != (has_outputs == "yes") {
+            mismatches.push(format!("{feedstock}: manifest says {has_outputs}"));
+        }
+    }
+    assert!(
+        checked >= 80,
+        "only {checked} v0 feedstocks in the manifest"
+    );
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+}
+
 /// Renders one feedstock for the `.ci_support` file whose name starts with `prefix`.
 fn render(name: &str, prefix: &str) -> Option<RenderedRecipe> {
     let corpus = corpus()?;
@@ -479,4 +510,85 @@ fn boolean_variant_key_in_a_selector_skips_the_variant() {
     )
     .unwrap();
     assert!(recipe.render(&variant).unwrap().skip);
+}
+
+/// Small deterministic generator for mutations (no external state, same run every time).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, bound: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(self.0 >> 33).unwrap() % bound.max(1)
+    }
+}
+
+/// Fragments that stress the selector regex, the Jinja parser and the YAML reader.
+const FRAGMENTS: [&str; 12] = [
+    "{{",
+    "}}",
+    "{%",
+    "%}",
+    "  # [",
+    "]",
+    "[win",
+    "{% if x %}",
+    ": [",
+    "\t",
+    "&a *a",
+    "'%s' % ",
+];
+
+#[test]
+fn mutated_v0_recipes_never_panic() {
+    let Some(corpus) = corpus() else { return };
+    let mut rng = Lcg(0x5eed);
+    let (mut ok, mut err) = (0, 0);
+    for feedstock in v0_feedstocks(&corpus) {
+        let text = fs_err::read_to_string(feedstock.join("recipe/meta.yaml")).unwrap();
+        let (_, variant) = variants(&feedstock).swap_remove(0);
+        for _ in 0..12 {
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            let at = rng.next(lines.len());
+            match rng.next(4) {
+                0 => {
+                    lines.remove(at);
+                }
+                1 => {
+                    let copy = lines[at].clone();
+                    lines.insert(at, copy);
+                }
+                2 => {
+                    let cut = rng.next(lines[at].len() + 1);
+                    let line = &mut lines[at];
+                    while !line.is_char_boundary(cut.min(line.len())) {
+                        line.pop();
+                    }
+                    line.truncate(cut.min(line.len()));
+                }
+                _ => {
+                    let fragment = FRAGMENTS[rng.next(FRAGMENTS.len())];
+                    lines[at].push_str(fragment);
+                }
+            }
+            let mutated = lines.join("\n");
+            match Recipe::parse(RecipeFormat::V0, &mutated).and_then(|r| r.render(&variant)) {
+                Ok(_) => ok += 1,
+                Err(e) => {
+                    err += 1;
+                    if let Some(line) = e.line() {
+                        assert!(
+                            (1..=lines.len() + 1).contains(&line),
+                            "{}: line {line} outside the recipe: {e}",
+                            feedstock.display()
+                        );
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("mutated v0 recipes: {ok} rendered, {err} rejected with an error");
+    assert!(err > 0, "mutations should break some recipes");
 }

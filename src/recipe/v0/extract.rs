@@ -170,6 +170,42 @@ fn noarch(build: &BuildWire) -> Option<Noarch> {
     }
 }
 
+/// Implements `Deserialize` for a struct of `Option` fields read from a mapping in which
+/// a repeated key replaces the earlier value. Derived structs reject repeats when they
+/// are reached through `deserialize_any` (as the one-or-many wrappers do), and after
+/// selector filtering repeats are normal (`sha256:` once per platform).
+macro_rules! last_wins_fields {
+    ($name:ident { $($field:ident),* $(,)? }) => {
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str(concat!("a mapping (", stringify!($name), ")"))
+                    }
+                    fn visit_unit<E: de::Error>(self) -> Result<$name, E> {
+                        Ok($name::default())
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
+                        let mut out = $name::default();
+                        while let Some(key) = map.next_key::<Scalar>()? {
+                            match key.text() {
+                                $(stringify!($field) => out.$field = map.next_value()?,)*
+                                _ => {
+                                    map.next_value::<de::IgnoredAny>()?;
+                                }
+                            }
+                        }
+                        Ok(out)
+                    }
+                }
+                deserializer.deserialize_map(V)
+            }
+        }
+    };
+}
+
 /// The top level of `meta.yaml`, as far as the graph reads it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -199,8 +235,7 @@ struct BuildWire {
     run_exports: Option<RunExportsWire>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default)]
 struct SourceWire {
     url: Option<OneOrMany<Scalar>>,
     md5: Option<Scalar>,
@@ -212,6 +247,18 @@ struct SourceWire {
     git_tag: Option<Scalar>,
     path: Option<Scalar>,
 }
+
+last_wins_fields!(SourceWire {
+    url,
+    md5,
+    sha1,
+    sha256,
+    sha512,
+    git_url,
+    git_rev,
+    git_tag,
+    path
+});
 
 impl SourceWire {
     fn into_model(self) -> Source {
@@ -288,14 +335,20 @@ fn specs_of(list: Option<OneOrMany<Scalar>>) -> impl Iterator<Item = Requirement
 #[derive(Debug, Default)]
 struct RequirementsWire(RequirementsMap);
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default)]
 struct RequirementsMap {
     build: Option<OneOrMany<Scalar>>,
     host: Option<OneOrMany<Scalar>>,
     run: Option<OneOrMany<Scalar>>,
     run_constrained: Option<OneOrMany<Scalar>>,
 }
+
+last_wins_fields!(RequirementsMap {
+    build,
+    host,
+    run,
+    run_constrained
+});
 
 impl RequirementsWire {
     fn into_model(self) -> Requirements {
@@ -347,12 +400,13 @@ impl<'de> Deserialize<'de> for RequirementsWire {
 #[derive(Debug, Default, Clone)]
 struct RunExportsWire(RunExports);
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default)]
 struct RunExportsMap {
     weak: Option<OneOrMany<Scalar>>,
     strong: Option<OneOrMany<Scalar>>,
 }
+
+last_wins_fields!(RunExportsMap { weak, strong });
 
 fn export_texts(list: Option<OneOrMany<Scalar>>) -> Vec<String> {
     list.map(|l| l.0)

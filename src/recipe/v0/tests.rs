@@ -396,3 +396,25 @@ fn windows_vc_defaults_to_14_so_the_python_skip_selector_is_false() {
     let r = render_with(&recipe, "vc:\n- '9'\n", Subdir::Win64).unwrap();
     assert!(r.skip);
 }
+
+#[test]
+fn repeated_keys_in_sources_and_sections_take_the_last_value() {
+    let recipe = format!(
+        "{PKG}source:\n  url: https://a/x.tgz\n  sha256: first\n  sha256: second\nrequirements:\n  host:\n    - a\n  host:\n    - b\n  run:\n    - c\nbuild:\n  number: 1\n  number: 2\n  run_exports:\n    weak:\n      - x\n    weak:\n      - y\n"
+    );
+    let r = render(&recipe, Subdir::Linux64).unwrap();
+    assert_eq!(r.sources[0].hash.as_ref().unwrap().value, "second");
+    assert_eq!(raws(&r.requirements.host), ["b"]);
+    assert_eq!(raws(&r.requirements.run), ["c"]);
+    assert_eq!(r.build_number, Some(2));
+    assert_eq!(r.run_exports.weak, ["y"]);
+}
+
+#[test]
+fn repeated_keys_in_outputs_and_the_package_take_the_last_value() {
+    let recipe = "package:\n  name: a\n  name: b\n  version: 1\n  version: 2\noutputs:\n  - name: x\n    requirements:\n      - p\n    requirements:\n      run:\n        - q\n    build:\n      noarch: generic\n      noarch: python\n";
+    let r = render(recipe, Subdir::Linux64).unwrap();
+    assert_eq!((r.name.as_str(), r.version.as_deref()), ("b", Some("2")));
+    assert_eq!(raws(&r.outputs[0].requirements.run), ["q"]);
+    assert_eq!(r.outputs[0].noarch, Some(Noarch::Python));
+}
