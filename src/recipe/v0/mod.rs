@@ -79,7 +79,7 @@ impl Template {
             }
             let split = split_line(line).map_err(|message| RecipeError::Selector {
                 line: index + 1,
-                selector: line.to_string(),
+                selector: selectors::clip(line),
                 message,
             })?;
             match split {
@@ -95,7 +95,7 @@ impl Template {
                                 Selector::compile(&split.selector).map_err(|message| {
                                     RecipeError::Selector {
                                         line: index + 1,
-                                        selector: split.selector.clone(),
+                                        selector: selectors::clip(&split.selector),
                                         message,
                                     }
                                 })?;
@@ -158,7 +158,7 @@ impl Template {
                 .eval(&scope)
                 .map_err(|message| RecipeError::Selector {
                     line: self.lines.first_line_of(id).unwrap_or(0),
-                    selector: selector.text.clone(),
+                    selector: selectors::clip(&selector.text),
                     message,
                 })?;
             name.push(if keep { '1' } else { '0' });

@@ -72,6 +72,17 @@ pub(super) fn split_line(line: &str) -> Result<Option<SplitLine>, String> {
     }))
 }
 
+/// The most characters of a selector (or offending line) an error repeats.
+const MAX_ERROR_TEXT: usize = 120;
+
+/// Text for an error message, cut to [`MAX_ERROR_TEXT`] characters.
+pub(super) fn clip(text: &str) -> String {
+    match text.char_indices().nth(MAX_ERROR_TEXT) {
+        Some((end, _)) => format!("{}…", text.get(..end).unwrap_or(text)),
+        None => text.to_string(),
+    }
+}
+
 /// True for a line conda-build blanks before anything else: a full-line comment.
 pub(super) fn is_comment(line: &str) -> bool {
     line.trim_start().starts_with('#')
@@ -170,7 +181,7 @@ pub(super) fn select_rendered(
         if !is_comment(line) {
             let fail = |selector: &str, message: String| RenderedSelectorError {
                 line: index,
-                selector: selector.to_string(),
+                selector: clip(selector),
                 message,
             };
             if let Some(split) = split_line(line.trim_end()).map_err(|m| fail(line, m))? {

@@ -418,3 +418,14 @@ fn repeated_keys_in_outputs_and_the_package_take_the_last_value() {
     assert_eq!(raws(&r.outputs[0].requirements.run), ["q"]);
     assert_eq!(r.outputs[0].noarch, Some(Noarch::Python));
 }
+
+#[test]
+fn selector_text_in_errors_is_clipped() {
+    let line = format!("x: {}[", "[a]".repeat(1000));
+    let huge = format!("{PKG}{line}  # [linux and (]\n");
+    let err = Template::parse(&huge).unwrap_err();
+    let RecipeError::Selector { selector, .. } = &err else {
+        panic!("{err}");
+    };
+    assert!(selector.chars().count() <= 121, "{} chars", selector.len());
+}
