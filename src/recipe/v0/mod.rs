@@ -23,6 +23,7 @@ mod percent;
 mod selectors;
 mod tags;
 mod variables;
+mod wire;
 
 use std::collections::{BTreeSet, HashMap};
 use std::io;
