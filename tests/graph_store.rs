@@ -516,3 +516,44 @@ fn an_incremental_build_equals_a_fresh_build_of_the_same_tree() {
     assert_eq!(incremental["edges"], fresh["edges"]);
     assert_eq!(incremental["externals"], fresh["externals"]);
 }
+
+/// Two builds of the same tree at once: the crawl runs outside the write transaction,
+/// so one of them sees the other's commit and crawls again. Both succeed and the graph
+/// is the one a single build gives.
+#[test]
+fn concurrent_builds_both_succeed_and_agree() {
+    use cascade::universe::{self, DEFAULT_SEED, UniverseOptions};
+    let root = tempfile::tempdir().unwrap();
+    let feedstocks = root.path().join("feedstocks");
+    universe::generate(
+        &UniverseOptions {
+            size: 300,
+            seed: DEFAULT_SEED,
+        },
+        &feedstocks,
+    )
+    .unwrap();
+    let options = BuildOptions {
+        feedstocks_dir: feedstocks.clone(),
+        db_path: root.path().join("cascade.sqlite"),
+    };
+    let (a, b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| graph::build(&options, &NoReporter));
+        let b = scope.spawn(|| graph::build(&options, &NoReporter));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let (a, b) = (a.unwrap(), b.unwrap());
+    eprintln!("a parsed {}, b parsed {}", a.parsed, b.parsed);
+    assert_eq!((a.nodes, a.edges), (b.nodes, b.edges));
+    assert_eq!(
+        a.parsed + b.parsed,
+        300,
+        "the second build to commit re-crawls against the first's rows"
+    );
+    let builds: i64 = rusqlite::Connection::open(&options.db_path)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM builds", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(builds, 2);
+    assert_eq!(graph::build(&options, &NoReporter).unwrap().parsed, 0);
+}

@@ -8,17 +8,17 @@
 //! marked removed (its row and history stay). Edges are recomputed from all nodes, which
 //! costs milliseconds per thousand nodes and cannot drift from the nodes.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use super::GraphError;
-use super::crawl::{self, Crawled, Known};
+use super::crawl::{self, Checkout, Crawled, Known};
 use super::edges;
 use super::model::{Node, NodeAttributes};
-use super::store::{NodeRow, Store, unix_now};
+use super::store::{NodeRow, Store, StoredFeedstock, Writer, unix_now};
 use super::topo;
 
 /// Where a build reads and writes.
@@ -84,8 +84,16 @@ pub struct BuildSummary {
     pub wall_ms: u64,
 }
 
+/// How many times a build crawls again because another build committed meanwhile.
+const ATTEMPTS: usize = 3;
+
 /// Builds (or incrementally refreshes) the graph of `options.feedstocks_dir` into
 /// `options.db_path`.
+///
+/// The crawl runs outside the write transaction, against a snapshot of the stored rows,
+/// so other writers of the database are not blocked while recipes render. The write
+/// transaction then checks that no other build committed since the snapshot; if one
+/// did, the crawl is redone against the new rows (it is incremental, so cheap).
 #[tracing::instrument(skip_all, fields(dir = %options.feedstocks_dir.display()))]
 pub fn build(
     options: &BuildOptions,
@@ -95,29 +103,80 @@ pub fn build(
     let started_at = unix_now();
     let checkouts = crawl::list_checkouts(&options.feedstocks_dir)?;
     let mut store = Store::open_or_create(&options.db_path)?;
-    let writer = store.begin_build()?;
-    let mut stored = writer.stored()?;
-    let mut summary = BuildSummary::default();
+    for attempt in 1..=ATTEMPTS {
+        let snapshot = store.snapshot()?;
+        let crawled = crawl_against(&checkouts, &snapshot.feedstocks, reporter);
+        let crawl_ms = millis(clock.elapsed());
+        let writer = store.begin_build()?;
+        if writer.generation()? != snapshot.generation {
+            tracing::info!(
+                attempt,
+                "another build committed during the crawl; crawling again"
+            );
+            continue;
+        }
+        let mut summary = BuildSummary {
+            crawl_ms,
+            ..BuildSummary::default()
+        };
+        write_build(
+            &writer,
+            &checkouts,
+            crawled,
+            snapshot.feedstocks,
+            &mut summary,
+        )?;
+        summary.wall_ms = millis(clock.elapsed());
+        let summary_json = serde_json::to_string(&summary)
+            .map_err(|e| GraphError::Internal(format!("serialising the build summary: {e}")))?;
+        writer.record_build(
+            started_at,
+            &options.feedstocks_dir.display().to_string(),
+            &summary_json,
+        )?;
+        writer.commit()?;
+        summary.wall_ms = millis(clock.elapsed());
+        tracing::info!(?summary, "graph built");
+        return Ok(summary);
+    }
+    Err(GraphError::ConcurrentBuilds {
+        path: options.db_path.clone(),
+        attempts: ATTEMPTS,
+    })
+}
 
-    let crawled = {
-        let known: HashMap<&str, Known<'_>> = stored
-            .iter()
-            .filter(|(_, s)| !s.removed && s.attributes.is_some())
-            .map(|(name, s)| {
-                let known = Known {
-                    fingerprint: s.fingerprint.as_deref(),
-                    content_hash: s.content_hash.as_deref(),
-                };
-                (name.as_str(), known)
-            })
-            .collect();
-        reporter.start(checkouts.len());
-        let crawled = crawl::crawl(&checkouts, &known, reporter);
-        reporter.finish();
-        crawled
-    };
-    summary.crawl_ms = millis(clock.elapsed());
+/// Crawls every checkout against what the store knew.
+fn crawl_against(
+    checkouts: &[Checkout],
+    stored: &BTreeMap<String, StoredFeedstock>,
+    reporter: &dyn BuildReporter,
+) -> Vec<Crawled> {
+    let known: HashMap<&str, Known<'_>> = stored
+        .iter()
+        .filter(|(_, s)| !s.removed && s.attributes.is_some())
+        .map(|(name, s)| {
+            let known = Known {
+                fingerprint: s.fingerprint.as_deref(),
+                content_hash: s.content_hash.as_deref(),
+            };
+            (name.as_str(), known)
+        })
+        .collect();
+    reporter.start(checkouts.len());
+    let crawled = crawl::crawl(checkouts, &known, reporter);
+    reporter.finish();
+    crawled
+}
 
+/// Writes the crawl's outcome and the derived graph into the open transaction, and
+/// fills in the summary's counts.
+fn write_build(
+    writer: &Writer<'_>,
+    checkouts: &[Checkout],
+    crawled: Vec<Crawled>,
+    mut stored: BTreeMap<String, StoredFeedstock>,
+    summary: &mut BuildSummary,
+) -> Result<(), GraphError> {
     let mut nodes = Vec::with_capacity(checkouts.len());
     let mut ids = Vec::with_capacity(checkouts.len());
     for (checkout, outcome) in checkouts.iter().zip(crawled) {
@@ -216,18 +275,7 @@ pub fn build(
             "feedstocks with parse errors (`cascade graph errors` lists them)"
         );
     }
-    summary.wall_ms = millis(clock.elapsed());
-    let summary_json = serde_json::to_string(&summary)
-        .map_err(|e| GraphError::Internal(format!("serialising the build summary: {e}")))?;
-    writer.record_build(
-        started_at,
-        &options.feedstocks_dir.display().to_string(),
-        &summary_json,
-    )?;
-    writer.commit()?;
-    summary.wall_ms = millis(clock.elapsed());
-    tracing::info!(?summary, "graph built");
-    Ok(summary)
+    Ok(())
 }
 
 fn millis(duration: Duration) -> u64 {

@@ -69,6 +69,17 @@ pub enum GraphError {
         #[source]
         source: serde_json::Error,
     },
+    /// Other builds kept committing while this one crawled.
+    #[error(
+        "graph database `{}`: other builds committed during each of {attempts} crawls; try again",
+        .path.display()
+    )]
+    ConcurrentBuilds {
+        /// The database path.
+        path: PathBuf,
+        /// Crawls attempted.
+        attempts: usize,
+    },
     /// A name that is not a feedstock in the graph.
     #[error("unknown feedstock `{name}`")]
     UnknownFeedstock {

@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use rayon::prelude::*;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 
@@ -23,7 +24,7 @@ mod schema;
 mod write;
 
 pub use read::{CycleEdge, CycleView, DepDirection, DepView, NodeView, ParseErrorView};
-pub(crate) use write::{NodeRow, Writer};
+pub(crate) use write::{NodeRow, Snapshot, StoredFeedstock, Writer};
 
 /// An open graph database.
 pub struct Store {
@@ -94,6 +95,57 @@ impl Store {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Reads every feedstock row and the build generation in one read transaction. The
+    /// stored renders are decoded in parallel (they are most of the bytes of the file).
+    pub(crate) fn snapshot(&mut self) -> Result<Snapshot, GraphError> {
+        let path = self.path.clone();
+        let err = |op| sql_err(&path, op);
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(err("start a read transaction"))?;
+        let generation: i64 = tx
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM builds", [], |r| r.get(0))
+            .map_err(err("read the build generation"))?;
+        let rows: Vec<(String, StoredFeedstock, String)> = tx
+            .prepare_cached(
+                "SELECT id, name, path, fingerprint, content_hash, removed_at IS NOT NULL,
+                        attributes, attributes_hash
+                 FROM feedstocks",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([], |row| {
+                    Ok((
+                        row.get(1)?,
+                        StoredFeedstock {
+                            id: row.get(0)?,
+                            path: row.get(2)?,
+                            fingerprint: row.get(3)?,
+                            content_hash: row.get(4)?,
+                            removed: row.get(5)?,
+                            attributes: None,
+                            attributes_hash: row.get(7)?,
+                        },
+                        row.get(6)?,
+                    ))
+                })?
+                .collect()
+            })
+            .map_err(err("read feedstock rows"))?;
+        tx.commit().map_err(err("end a read transaction"))?;
+        let feedstocks = rows
+            .into_par_iter()
+            .map(|(name, mut stored, attributes)| {
+                stored.attributes = serde_json::from_str(&attributes).ok();
+                (name, stored)
+            })
+            .collect();
+        Ok(Snapshot {
+            feedstocks,
+            generation,
+        })
     }
 
     /// Starts the single transaction of a build.

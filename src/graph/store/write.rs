@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use rayon::prelude::*;
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 
 use crate::feedstock::{FeedstockName, RenderFailure};
@@ -35,6 +34,15 @@ pub(crate) struct StoredFeedstock {
     pub(crate) attributes: Option<NodeAttributes>,
     /// The content hash the stored renders came from.
     pub(crate) attributes_hash: Option<String>,
+}
+
+/// What the store held when a build started: every feedstock row and the generation.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    /// Every feedstock row, by name.
+    pub(crate) feedstocks: BTreeMap<String, StoredFeedstock>,
+    /// The number of the last committed build.
+    pub(crate) generation: i64,
 }
 
 /// One feedstock row to write after (re-)reading its checkout.
@@ -74,43 +82,12 @@ impl<'c> Writer<'c> {
         Ok(Writer { tx, path })
     }
 
-    /// Every feedstock row, by name. The stored renders are decoded in parallel (they
-    /// are most of the bytes of the file).
-    pub(crate) fn stored(&self) -> Result<BTreeMap<String, StoredFeedstock>, GraphError> {
-        let err = |op| sql_err(self.path, op);
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT id, name, path, fingerprint, content_hash, removed_at IS NOT NULL,
-                        attributes, attributes_hash
-                 FROM feedstocks",
-            )
-            .map_err(err("read feedstock rows"))?;
-        let rows: Vec<(String, StoredFeedstock, String)> = stmt
-            .query_map([], |row| {
-                Ok((
-                    row.get(1)?,
-                    StoredFeedstock {
-                        id: row.get(0)?,
-                        path: row.get(2)?,
-                        fingerprint: row.get(3)?,
-                        content_hash: row.get(4)?,
-                        removed: row.get(5)?,
-                        attributes: None,
-                        attributes_hash: row.get(7)?,
-                    },
-                    row.get(6)?,
-                ))
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(err("read feedstock rows"))?;
-        Ok(rows
-            .into_par_iter()
-            .map(|(name, mut stored, attributes)| {
-                stored.attributes = serde_json::from_str(&attributes).ok();
-                (name, stored)
-            })
-            .collect())
+    /// The number of the last committed build (0 before the first): compared with the
+    /// snapshot's to detect a build that committed during the crawl.
+    pub(crate) fn generation(&self) -> Result<i64, GraphError> {
+        self.tx
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM builds", [], |r| r.get(0))
+            .map_err(sql_err(self.path, "read the build generation"))
     }
 
     /// Inserts or replaces a feedstock row with its parse errors and requirements.
