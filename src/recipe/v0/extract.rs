@@ -59,10 +59,26 @@ pub(super) fn extract(text: &str) -> Result<RenderedRecipe, ExtractError> {
                 .location()
                 .and_then(|l| usize::try_from(l.line()).ok())
                 .filter(|l| *l > 0),
-            message: e.to_string(),
+            message: without_location(&e.to_string()).to_string(),
         })?;
     let wire = wire.ok_or_else(|| structure(None, "the recipe is empty"))?;
     into_model(wire)
+}
+
+/// The parser's message without its ` at line N, column M` suffix: that position is in
+/// the rendered text, and the error carries the recipe line instead.
+fn without_location(message: &str) -> &str {
+    match message.rsplit_once(" at line ") {
+        Some((text, position))
+            if position.split(", column ").count() == 2
+                && position
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b == b',' || b" column".contains(&b)) =>
+        {
+            text
+        }
+        _ => message,
+    }
 }
 
 fn structure(line: Option<usize>, message: impl Into<String>) -> ExtractError {
@@ -416,5 +432,20 @@ impl<'de> Deserialize<'de> for RunExportsWire {
             }
         }
         deserializer.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parser_position_is_removed_from_messages() {
+        assert_eq!(
+            without_location("did not find expected key at line 21, column 3"),
+            "did not find expected key"
+        );
+        assert_eq!(without_location("no position here"), "no position here");
+        assert_eq!(without_location("x at line one"), "x at line one");
     }
 }
