@@ -101,7 +101,14 @@ pub fn build(
 ) -> Result<BuildSummary, GraphError> {
     let clock = Instant::now();
     let started_at = unix_now();
-    let checkouts = crawl::list_checkouts(&options.feedstocks_dir)?;
+    // Stored paths must not depend on the working directory of the run that wrote them.
+    let feedstocks_dir = std::path::absolute(&options.feedstocks_dir).map_err(|source| {
+        GraphError::ListFeedstocks {
+            path: options.feedstocks_dir.clone(),
+            source,
+        }
+    })?;
+    let checkouts = crawl::list_checkouts(&feedstocks_dir)?;
     let mut store = Store::open_or_create(&options.db_path)?;
     for attempt in 1..=ATTEMPTS {
         let snapshot = store.snapshot()?;
@@ -131,7 +138,7 @@ pub fn build(
             .map_err(|e| GraphError::Internal(format!("serialising the build summary: {e}")))?;
         writer.record_build(
             started_at,
-            &options.feedstocks_dir.display().to_string(),
+            &feedstocks_dir.display().to_string(),
             &summary_json,
         )?;
         writer.commit()?;
