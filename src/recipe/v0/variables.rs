@@ -12,18 +12,9 @@ use std::collections::BTreeSet;
 
 use super::tags::{Token, TokenKind, tokens};
 
-/// Names that read the `python` variant key.
-const PYTHON_NAMES: [&str; 9] = [
-    "py",
-    "py3k",
-    "py2k",
-    "PY_VER",
-    "PY3K",
-    "CONDA_PY",
-    "PYTHON",
-    "SP_DIR",
-    "STDLIB_DIR",
-];
+/// Names that read the `python` variant key. (`PYTHON`, `SP_DIR` and `STDLIB_DIR` are
+/// paths, which render as their own names, so they read nothing.)
+const PYTHON_NAMES: [&str; 6] = ["py", "py3k", "py2k", "PY_VER", "PY3K", "CONDA_PY"];
 /// Names that read the `numpy` variant key.
 const NUMPY_NAMES: [&str; 3] = ["np", "NPY_VER", "CONDA_NPY"];
 /// Names that read the `perl` variant key.
