@@ -9,5 +9,6 @@
 pub mod cli;
 pub mod feedstock;
 pub mod graph;
+pub mod pinning;
 pub mod recipe;
 pub mod universe;
