@@ -115,17 +115,25 @@ pub(super) fn combinations(
 
 /// Builds the context a stage0 recipe is evaluated with for one variant combination.
 ///
-/// Every variant key is a template variable (its first value, or the combination's,
-/// keeping its YAML type); the target, build and host platforms come from the variant,
+/// Every variant key the recipe uses is a template variable (its first value, or the
+/// combination's, keeping its YAML type). Keys the recipe does not use are left out: the
+/// library copies the whole context into a fresh Jinja environment for every template
+/// it evaluates, so each unused key costs on every `${{ }}`, and stage0's
+/// `used_variables()` is what rattler-build itself trusts to pick variant keys.
+/// The target, build and host platforms come from the variant,
 /// so a `win_64` variant renders with `win` true and an `osx_arm64` one with `arm64` true.
 pub(super) fn evaluation_context(
     variant: &Variant,
     combination: &Combination,
     stubs: &StubNames,
+    used: &BTreeSet<String>,
 ) -> EvaluationContext {
     let target = variant.target_platform();
     let mut variables: IndexMap<String, Variable> = IndexMap::new();
     for (key, values) in variant.values() {
+        if !used.contains(key) {
+            continue;
+        }
         if let Some(first) = values.first() {
             variables.insert(key.to_string(), to_variable(first));
         }

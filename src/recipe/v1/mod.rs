@@ -123,7 +123,7 @@ impl Template {
         variant: &Variant,
         combination: &context::Combination,
     ) -> Result<RenderedRecipe, RecipeError> {
-        let context = context::evaluation_context(variant, combination, &self.stubs);
+        let context = context::evaluation_context(variant, combination, &self.stubs, &self.used);
         let stubs = self
             .stubs
             .rendered_names(&variant.target_platform().to_string());
