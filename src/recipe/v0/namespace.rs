@@ -15,6 +15,7 @@
 //!
 //! Nothing here reads the real process environment or the file system.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -119,11 +120,37 @@ const PATH_VARIABLES: [&str; 16] = [
     "LUA",
 ];
 
+/// Names to values; fixed names are not allocated.
+type Names = BTreeMap<Cow<'static, str>, Value>;
+
+/// conda-build's `pyXY` selector flags with the `py` value each stands for.
+const PY_FLAGS: [(&str, i64); 19] = [
+    ("py26", 26),
+    ("py27", 27),
+    ("py33", 33),
+    ("py34", 34),
+    ("py35", 35),
+    ("py36", 36),
+    ("py37", 37),
+    ("py38", 38),
+    ("py39", 39),
+    ("py310", 310),
+    ("py311", 311),
+    ("py312", 312),
+    ("py313", 313),
+    ("py314", 314),
+    ("py315", 315),
+    ("py316", 316),
+    ("py317", 317),
+    ("py318", 318),
+    ("py319", 319),
+];
+
 /// The selector namespace of one variant, shared (not copied) by the selector scope and
 /// the Jinja scope built from it.
 #[derive(Debug, Clone)]
 pub(super) struct Namespace {
-    names: Arc<BTreeMap<String, Value>>,
+    names: Arc<Names>,
     values: BTreeMap<String, serde_json::Value>,
     python: PythonVersion,
 }
@@ -164,14 +191,14 @@ impl Namespace {
                 .filter(|s| !s.trim().is_empty())
                 .unwrap_or_else(|| default.to_string())
         };
-        let mut names: BTreeMap<String, Value> = values
+        let mut names: Names = values
             .iter()
-            .map(|(key, value)| (key.clone(), selector_value(value)))
+            .map(|(key, value)| (Cow::Owned(key.clone()), selector_value(value)))
             .collect();
         let target = variant.target_platform();
         let plat = target.as_str();
-        let mut flag = |name: &str, on: bool| {
-            names.insert(name.to_string(), Value::from(on));
+        let mut flag = |name: &'static str, on: bool| {
+            names.insert(Cow::Borrowed(name), Value::from(on));
         };
         flag("linux", plat.starts_with("linux-"));
         flag("linux32", plat == "linux-32");
@@ -207,28 +234,28 @@ impl Namespace {
             });
         flag("py3k", python.major == "3");
         flag("py2k", python.major == "2");
-        for known in [26, 27].into_iter().chain(33..=39).chain(310..=319) {
-            flag(&format!("py{known}"), python.py == known);
+        for (name, py) in PY_FLAGS {
+            flag(name, python.py == py);
         }
         let lua = text_of("lua", DEFAULT_LUA);
         flag("luajit", lua.starts_with('2'));
-        names.insert("lua".to_string(), Value::from(lua));
-        names.insert("py".to_string(), Value::from(python.py));
-        names.insert("target_platform".to_string(), Value::from(plat));
+        names.insert(Cow::Borrowed("lua"), Value::from(lua));
+        names.insert(Cow::Borrowed("py"), Value::from(python.py));
+        names.insert(Cow::Borrowed("target_platform"), Value::from(plat));
         names.insert(
-            "build_platform".to_string(),
+            Cow::Borrowed("build_platform"),
             Value::from(variant.build_platform().as_str()),
         );
-        names.insert("os".to_string(), os_module());
-        names.insert("environ".to_string(), empty_environ());
+        names.insert(Cow::Borrowed("os"), os_module());
+        names.insert(Cow::Borrowed("environ"), empty_environ());
         let numpy = text_of("numpy", DEFAULT_NUMPY);
         let np: String = numpy.split('.').take(2).collect();
         names.insert(
-            "np".to_string(),
+            Cow::Borrowed("np"),
             Value::from(np.trim().parse::<i64>().unwrap_or(0)),
         );
         let perl = text_of("perl", DEFAULT_PERL);
-        names.insert("pl".to_string(), Value::from(perl));
+        names.insert(Cow::Borrowed("pl"), Value::from(perl));
         Namespace {
             names: Arc::new(names),
             values,
@@ -247,9 +274,9 @@ impl Namespace {
     /// The Jinja context of a render: `environ.get_dict`'s variables and the variant's
     /// own values for keys that are not all upper case, over the namespace.
     pub(super) fn jinja_context(&self, variant: &Variant) -> Value {
-        let mut own = BTreeMap::new();
-        let mut text = |name: &str, value: &str| {
-            own.insert(name.to_string(), Value::from(value));
+        let mut own = Names::new();
+        let mut text = |name: &'static str, value: &str| {
+            own.insert(Cow::Borrowed(name), Value::from(value));
         };
         for name in PATH_VARIABLES {
             text(name, name);
@@ -289,7 +316,7 @@ impl Namespace {
         text("NPY_DISTUTILS_APPEND_FLAGS", "1");
         for (key, value) in &self.values {
             if key.to_uppercase() != *key {
-                own.insert(key.clone(), json_to_value(value));
+                own.insert(Cow::Owned(key.clone()), json_to_value(value));
             }
         }
         Value::from_object(JinjaScope {
@@ -303,7 +330,7 @@ impl Namespace {
 /// functions) reading as `False`.
 #[derive(Debug)]
 struct SelectorScope {
-    names: Arc<BTreeMap<String, Value>>,
+    names: Arc<Names>,
 }
 
 impl Object for SelectorScope {
@@ -320,8 +347,8 @@ impl Object for SelectorScope {
 /// Jinja context: the render's own variables over the shared namespace.
 #[derive(Debug)]
 struct JinjaScope {
-    own: BTreeMap<String, Value>,
-    names: Arc<BTreeMap<String, Value>>,
+    own: Names,
+    names: Arc<Names>,
 }
 
 impl Object for JinjaScope {
@@ -331,8 +358,13 @@ impl Object for JinjaScope {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        let keys: BTreeSet<&String> = self.own.keys().chain(self.names.keys()).collect();
-        Enumerator::Values(keys.into_iter().map(|k| Value::from(k.as_str())).collect())
+        let keys: BTreeSet<&str> = self
+            .own
+            .keys()
+            .chain(self.names.keys())
+            .map(|k| k.as_ref())
+            .collect();
+        Enumerator::Values(keys.into_iter().map(Value::from).collect())
     }
 }
 
