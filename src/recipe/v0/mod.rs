@@ -27,7 +27,7 @@ mod wire;
 
 use std::collections::{BTreeSet, HashMap};
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use minijinja::{Environment, OutputSpanKind, Value};
 
@@ -49,6 +49,11 @@ pub struct Template {
     selectors: Vec<Selector>,
     used: BTreeSet<String>,
     env: Box<Environment<'static>>,
+    /// Models already extracted, by the rendered text they came from. Variants that
+    /// differ in keys the recipe reads often still render the same text (a `py<310`
+    /// selector is false for every modern python), and reading the YAML is the
+    /// costliest step, so identical text is read once.
+    extracted: Mutex<HashMap<String, RenderedRecipe>>,
 }
 
 impl std::fmt::Debug for Template {
@@ -140,6 +145,7 @@ impl Template {
             selectors,
             used,
             env,
+            extracted: Mutex::new(HashMap::new()),
         })
     }
 
@@ -185,7 +191,15 @@ impl Template {
                 message: e.message,
             })?;
         let text = selected.as_deref().unwrap_or(&rendered);
-        extract::extract(text).map_err(|err| match err {
+        if let Some(hit) = self
+            .extracted
+            .lock()
+            .ok()
+            .and_then(|m| m.get(text).cloned())
+        {
+            return Ok(hit);
+        }
+        let model = extract::extract(text).map_err(|err| match err {
             ExtractError::Yaml { line, message } => RecipeError::Yaml {
                 line: line.and_then(|l| located.recipe_line(text, l)),
                 message,
@@ -194,7 +208,11 @@ impl Template {
                 line: line.and_then(|l| located.recipe_line(text, l)),
                 message,
             },
-        })
+        })?;
+        if let Ok(mut extracted) = self.extracted.lock() {
+            extracted.insert(text.to_string(), model.clone());
+        }
+        Ok(model)
     }
 }
 

@@ -429,3 +429,24 @@ fn selector_text_in_errors_is_clipped() {
     };
     assert!(selector.chars().count() <= 121, "{} chars", selector.len());
 }
+
+#[test]
+fn identical_rendered_text_is_read_once() {
+    let t = Template::parse(&format!(
+        "{PKG}requirements:\n  run:\n    - futures  # [py<310]\n    - six\n"
+    ))
+    .unwrap();
+    let a = t
+        .render(&variant("python:\n- '3.11'\n", Subdir::Linux64))
+        .unwrap();
+    let b = t
+        .render(&variant("python:\n- '3.12'\n", Subdir::Linux64))
+        .unwrap();
+    assert_eq!(a, b);
+    assert_eq!(t.extracted.lock().unwrap().len(), 1);
+    let old = t
+        .render(&variant("python:\n- '3.9'\n", Subdir::Linux64))
+        .unwrap();
+    assert_eq!(raws(&old.requirements.run), ["futures", "six"]);
+    assert_eq!(t.extracted.lock().unwrap().len(), 2);
+}
