@@ -31,8 +31,14 @@ where
     env
 }
 
+/// The most Jinja instructions one render may run. Real recipes need a few thousand;
+/// a hostile recipe with nested loops that print nothing stops here instead of hanging
+/// the crawl (the output cap and recursion limit do not catch it).
+const FUEL: u64 = 2_000_000;
+
 fn build_base() -> Environment<'static> {
     let mut env = Environment::new();
+    env.set_fuel(Some(FUEL));
     env.set_undefined_behavior(UndefinedBehavior::Chainable);
     env.set_debug(false);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);

@@ -450,3 +450,13 @@ fn identical_rendered_text_is_read_once() {
     assert_eq!(raws(&old.requirements.run), ["futures", "six"]);
     assert_eq!(t.extracted.lock().unwrap().len(), 2);
 }
+
+#[test]
+fn nested_loops_that_print_nothing_run_out_of_fuel() {
+    let recipe = format!(
+        "{PKG}{{% for a in range(100000) %}}{{% for b in range(100000) %}}{{% endfor %}}{{% endfor %}}\n"
+    );
+    let err = render(&recipe, Subdir::Linux64).unwrap_err();
+    assert!(matches!(err, RecipeError::Jinja { .. }), "{err:?}");
+    assert!(err.to_string().contains("fuel"), "{err}");
+}
