@@ -66,20 +66,71 @@ pub fn fingerprint(dir: &Path) -> Result<Fingerprint, FeedstockError> {
     Ok(Fingerprint(hex::encode(hasher.finalize())))
 }
 
-/// Computes the content hash of a feedstock directory.
+/// Computes the content hash of a feedstock directory (reads every relevant file).
 pub fn content_hash(dir: &Path) -> Result<ContentHash, FeedstockError> {
-    let mut hasher = Sha256::new();
-    for (relative, path) in relevant_files(dir)? {
-        let bytes = fs_err::read(&path).map_err(|source| FeedstockError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        hasher.update(relative.as_bytes());
-        hasher.update([0]);
-        hasher.update((bytes.len() as u64).to_le_bytes());
-        hasher.update(&bytes);
+    Ok(Snapshot::read(dir)?.content_hash())
+}
+
+/// Every relevant file of a feedstock, read into memory once: the content hash and the
+/// loaded [`Feedstock`](super::Feedstock) both come from it, so a changed feedstock is
+/// read from disk once, not once per question.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    root: PathBuf,
+    /// Relative `/`-separated path → bytes, sorted by path.
+    files: Vec<(String, Vec<u8>)>,
+}
+
+impl Snapshot {
+    /// Reads every relevant file under `dir`.
+    pub fn read(dir: &Path) -> Result<Snapshot, FeedstockError> {
+        let mut files = Vec::new();
+        for (relative, path) in relevant_files(dir)? {
+            let bytes = fs_err::read(&path).map_err(|source| FeedstockError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            files.push((relative, bytes));
+        }
+        Ok(Snapshot {
+            root: dir.to_path_buf(),
+            files,
+        })
     }
-    Ok(ContentHash(hex::encode(hasher.finalize())))
+
+    /// The directory the snapshot was read from.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The bytes of one file, by relative path (`recipe/meta.yaml`).
+    pub fn file(&self, relative: &str) -> Option<&[u8]> {
+        self.files
+            .binary_search_by(|(path, _)| path.as_str().cmp(relative))
+            .ok()
+            .and_then(|i| self.files.get(i))
+            .map(|(_, bytes)| bytes.as_slice())
+    }
+
+    /// The files directly inside a relative directory (`.ci_support`), as (name, bytes).
+    pub fn files_in<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = (&'a str, &'a [u8])> {
+        self.files.iter().filter_map(move |(path, bytes)| {
+            let name = path.strip_prefix(dir)?.strip_prefix('/')?;
+            (!name.contains('/')).then_some((name, bytes.as_slice()))
+        })
+    }
+
+    /// The sha256 of the files' paths and bytes.
+    pub fn content_hash(&self) -> ContentHash {
+        let mut hasher = Sha256::new();
+        for (relative, bytes) in &self.files {
+            hasher.update(relative.as_bytes());
+            hasher.update([0]);
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        }
+        ContentHash(hex::encode(hasher.finalize()))
+    }
 }
 
 /// The relevant files, sorted by relative path (`/`-separated).

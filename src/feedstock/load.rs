@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::fingerprint::Snapshot;
+
 use crate::recipe::RecipeFormat;
 
 use super::config::{self, ForgeConfig};
@@ -12,9 +14,18 @@ use super::{CiSupportFile, FeedstockError, FeedstockName};
 pub struct RecipeFile {
     /// v0 `meta.yaml` or v1 `recipe.yaml`.
     pub format: RecipeFormat,
-    /// The recipe text, or why it is not text: binary garbage gets a message naming the
-    /// line of the first invalid byte.
-    pub text: Result<String, String>,
+    /// The recipe text, or where it stops being text (binary garbage).
+    pub text: Result<String, NotText>,
+}
+
+/// A recipe file that is not UTF-8 text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not UTF-8 text (invalid byte at offset {offset})")]
+pub struct NotText {
+    /// The 1-based line of the first invalid byte.
+    pub line: usize,
+    /// The byte offset of the first invalid byte.
+    pub offset: usize,
 }
 
 impl RecipeFile {
@@ -43,6 +54,12 @@ pub struct Feedstock {
 
 /// Reads a feedstock directory named `<name>-feedstock`.
 pub fn load(dir: &Path) -> Result<Feedstock, FeedstockError> {
+    load_snapshot(&Snapshot::read(dir)?)
+}
+
+/// Builds the feedstock from files already read into memory.
+pub fn load_snapshot(snapshot: &Snapshot) -> Result<Feedstock, FeedstockError> {
+    let dir = snapshot.root();
     let name = dir
         .file_name()
         .and_then(|n| n.to_str())
@@ -50,9 +67,17 @@ pub fn load(dir: &Path) -> Result<Feedstock, FeedstockError> {
         .ok_or_else(|| FeedstockError::NotAFeedstockDir {
             path: dir.to_path_buf(),
         })?;
-    let recipe = read_recipe(dir)?;
-    let (config, config_error) = read_config(dir)?;
-    let ci_support = read_ci_support(dir)?;
+    let recipe = read_recipe(snapshot)?;
+    let (config, config_error) = read_config(snapshot);
+    let mut ci_support: Vec<CiSupportFile> = snapshot
+        .files_in(".ci_support")
+        .filter(|(name, _)| name.ends_with(".yaml"))
+        .map(|(name, bytes)| CiSupportFile {
+            file_name: name.to_string(),
+            text: String::from_utf8_lossy(bytes).into_owned(),
+        })
+        .collect();
+    ci_support.sort_by(|a, b| a.file_name.cmp(&b.file_name));
     Ok(Feedstock {
         name,
         path: dir.to_path_buf(),
@@ -63,78 +88,43 @@ pub fn load(dir: &Path) -> Result<Feedstock, FeedstockError> {
     })
 }
 
-fn read_recipe(dir: &Path) -> Result<RecipeFile, FeedstockError> {
+fn read_recipe(snapshot: &Snapshot) -> Result<RecipeFile, FeedstockError> {
     for format in [RecipeFormat::V0, RecipeFormat::V1] {
-        let path = dir.join("recipe").join(format.file_name());
-        if !path.is_file() {
+        let Some(bytes) = snapshot.file(&format!("recipe/{}", format.file_name())) else {
             continue;
-        }
-        let bytes = fs_err::read(&path).map_err(|source| FeedstockError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let valid = e.utf8_error().valid_up_to();
+        };
+        let text = String::from_utf8(bytes.to_vec()).map_err(|e| {
+            let offset = e.utf8_error().valid_up_to();
             let line = 1 + e
                 .as_bytes()
                 .iter()
-                .take(valid)
+                .take(offset)
                 .filter(|b| **b == b'\n')
                 .count();
-            format!("line {line}: not UTF-8 text (invalid byte at offset {valid})")
+            NotText { line, offset }
         });
         return Ok(RecipeFile { format, text });
     }
     Err(FeedstockError::MissingRecipe {
-        path: dir.to_path_buf(),
+        path: snapshot.root().to_path_buf(),
     })
 }
 
-fn read_config(dir: &Path) -> Result<(ForgeConfig, Option<String>), FeedstockError> {
-    let path = dir.join("conda-forge.yml");
-    if !path.is_file() {
-        return Ok((ForgeConfig::default(), None));
-    }
-    let bytes = fs_err::read(&path).map_err(|source| FeedstockError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    let Ok(text) = String::from_utf8(bytes) else {
-        return Ok((
+fn read_config(snapshot: &Snapshot) -> (ForgeConfig, Option<String>) {
+    let Some(bytes) = snapshot.file("conda-forge.yml") else {
+        return (ForgeConfig::default(), None);
+    };
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return (
             ForgeConfig::default(),
             Some("conda-forge.yml: not UTF-8 text".to_string()),
-        ));
+        );
     };
-    Ok(match config::parse(&text) {
+    match config::parse(text) {
         Ok(config) => (config, None),
         Err(err) => (
             ForgeConfig::default(),
             Some(format!("conda-forge.yml: {err}")),
         ),
-    })
-}
-
-fn read_ci_support(dir: &Path) -> Result<Vec<CiSupportFile>, FeedstockError> {
-    let ci_dir = dir.join(".ci_support");
-    if !ci_dir.is_dir() {
-        return Ok(Vec::new());
     }
-    let read_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| FeedstockError::Read { path, source }
-    };
-    let mut files = Vec::new();
-    for entry in fs_err::read_dir(&ci_dir).map_err(read_err(&ci_dir))? {
-        let entry = entry.map_err(read_err(&ci_dir))?;
-        let file_name = entry.file_name().to_string_lossy().into_owned();
-        let path = entry.path();
-        if !file_name.ends_with(".yaml") || !path.is_file() {
-            continue;
-        }
-        let bytes = fs_err::read(&path).map_err(read_err(&path))?;
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        files.push(CiSupportFile { file_name, text });
-    }
-    files.sort_by(|a, b| a.file_name.cmp(&b.file_name));
-    Ok(files)
 }

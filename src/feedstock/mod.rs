@@ -15,7 +15,7 @@ mod render;
 
 pub use ci_support::{CiSupportFile, platform_of_ci_support_file};
 pub use error::FeedstockError;
-pub use fingerprint::{ContentHash, Fingerprint, content_hash, fingerprint};
-pub use load::{Feedstock, RecipeFile, load};
+pub use fingerprint::{ContentHash, Fingerprint, Snapshot, content_hash, fingerprint};
+pub use load::{Feedstock, NotText, RecipeFile, load, load_snapshot};
 pub use name::{FeedstockName, InvalidFeedstockName};
 pub use render::{FeedstockRender, RenderFailure, render};

@@ -74,12 +74,12 @@ pub fn render(feedstock: &Feedstock) -> FeedstockRender {
     let recipe_path = feedstock.recipe.relative_path();
     let text = match &feedstock.recipe.text {
         Ok(text) => text,
-        Err(message) => {
+        Err(not_text) => {
             out.errors.push(RenderFailure {
                 file: recipe_path,
-                line: None,
+                line: Some(not_text.line),
                 variant: None,
-                message: message.clone(),
+                message: not_text.to_string(),
             });
             return out;
         }

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use regex::Regex;
 
 use crate::feedstock::{
-    self, ContentHash, FeedstockError, FeedstockName, Fingerprint, RenderFailure,
+    self, ContentHash, FeedstockError, FeedstockName, Fingerprint, RenderFailure, Snapshot,
 };
 use crate::recipe::RecipeFormat;
 
@@ -129,20 +129,24 @@ fn crawl_one(checkout: &Checkout, known: Known<'_>) -> Crawled {
         }
         Err(err) => read.errors.push(failure_of(&checkout.path, &err)),
     }
-    match feedstock::content_hash(&checkout.path) {
-        Ok(hash) => {
-            if known.content_hash == Some(hash.as_str())
-                && let Some(fingerprint) = read.fingerprint.take()
-            {
-                tracing::debug!("touched but unchanged");
-                return Crawled::Touched(fingerprint);
-            }
-            read.content_hash = Some(hash);
+    // One read of every relevant file serves both the content hash and the load.
+    let snapshot = match Snapshot::read(&checkout.path) {
+        Ok(snapshot) => snapshot,
+        Err(err) => {
+            read.errors.push(failure_of(&checkout.path, &err));
+            return Crawled::Read(Box::new(read));
         }
-        Err(err) => read.errors.push(failure_of(&checkout.path, &err)),
+    };
+    let hash = snapshot.content_hash();
+    if known.content_hash == Some(hash.as_str())
+        && let Some(fingerprint) = read.fingerprint.take()
+    {
+        tracing::debug!("touched but unchanged");
+        return Crawled::Touched(fingerprint);
     }
+    read.content_hash = Some(hash);
     tracing::debug!("reading");
-    match feedstock::load(&checkout.path) {
+    match feedstock::load_snapshot(&snapshot) {
         Ok(loaded) => {
             read.format = Some(loaded.recipe.format);
             if let Some(message) = &loaded.config_error {
@@ -154,11 +158,7 @@ fn crawl_one(checkout: &Checkout, known: Known<'_>) -> Crawled {
             read.renders = render.renders;
             read.skipped_identical = render.skipped_identical;
         }
-        Err(err) => {
-            if read.errors.is_empty() {
-                read.errors.push(failure_of(&checkout.path, &err));
-            }
-        }
+        Err(err) => read.errors.push(failure_of(&checkout.path, &err)),
     }
     Crawled::Read(Box::new(read))
 }
