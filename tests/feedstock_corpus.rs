@@ -190,7 +190,13 @@ const SPOT_CHECKS: &[SpotCheck] = &[
         &["ncurses", "readline"],
     ),
     // blas (v0, multi-output; the implementation is a variant key).
-    ("blas", "linux-64", Section::Host, &["openblas", "mkl-devel"], &[]),
+    (
+        "blas",
+        "linux-64",
+        Section::Host,
+        &["openblas", "mkl-devel"],
+        &[],
+    ),
     (
         "blas",
         "linux-64",
