@@ -32,6 +32,9 @@ fn every_generated_recipe_renders_without_errors() {
         if let Some(error) = &loaded.config_error {
             failures.push(format!("{}: {error}", loaded.name));
         }
+        for warning in loaded.config.warnings() {
+            failures.push(format!("{}: conda-forge.yml: {warning:?}", loaded.name));
+        }
         let render = feedstock::render(&loaded);
         renders += render.renders + render.skipped_identical;
         if let Some(error) = render.parse_error() {
