@@ -6,6 +6,7 @@
 //! `~` or `[`, lowercased.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use rattler_conda_types::{MatchSpec, PackageNameMatcher, ParseMatchSpecOptions, ParseStrictness};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -13,15 +14,23 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// A requirement as written after rendering.
 ///
 /// Invariant: `name` is never empty for a requirement built by [`Requirement::parse`];
-/// it is the normalized (lowercase) package name.
-#[derive(Clone, PartialEq)]
+/// it is the normalized (lowercase) package name. Two requirements are equal when their
+/// raw text is.
+#[derive(Clone)]
 pub struct Requirement {
     /// The spec text after rendering, trimmed.
     pub raw: String,
     /// The normalized package name.
     pub name: String,
-    /// The parsed spec, when the lenient conda parser accepts the text.
-    pub spec: Option<MatchSpec>,
+    /// The parsed spec, computed on first use: a stored graph holds hundreds of
+    /// thousands of requirements, and most readers only need the name.
+    spec: OnceLock<Option<MatchSpec>>,
+}
+
+impl PartialEq for Requirement {
+    fn eq(&self, other: &Requirement) -> bool {
+        self.raw == other.raw && self.name == other.name
+    }
 }
 
 impl Requirement {
@@ -31,8 +40,7 @@ impl Requirement {
         if raw.is_empty() {
             return None;
         }
-        let options = ParseMatchSpecOptions::from(ParseStrictness::Lenient);
-        let spec = MatchSpec::from_str(raw, options).ok();
+        let spec = parse_spec(raw);
         let name = spec
             .as_ref()
             .and_then(|s| match &s.name {
@@ -46,9 +54,38 @@ impl Requirement {
         Some(Requirement {
             raw: raw.to_string(),
             name,
-            spec,
+            spec: OnceLock::from(spec),
         })
     }
+
+    /// Rebuilds a requirement from stored text without parsing the spec when the name
+    /// can be read off the text exactly (no channel or namespace prefix, which only the
+    /// full parser strips); the spec is then parsed on first use.
+    fn from_stored(raw: &str) -> Option<Requirement> {
+        let raw = raw.trim();
+        if raw.contains(':') {
+            return Requirement::parse(raw);
+        }
+        let name = name_of_raw_spec(raw);
+        if name.is_empty() {
+            return None;
+        }
+        Some(Requirement {
+            raw: raw.to_string(),
+            name,
+            spec: OnceLock::new(),
+        })
+    }
+
+    /// The spec parsed the way conda accepts it (lenient), `None` when even that fails.
+    pub fn spec(&self) -> Option<&MatchSpec> {
+        self.spec.get_or_init(|| parse_spec(&self.raw)).as_ref()
+    }
+}
+
+fn parse_spec(raw: &str) -> Option<MatchSpec> {
+    let options = ParseMatchSpecOptions::from(ParseStrictness::Lenient);
+    MatchSpec::from_str(raw, options).ok()
 }
 
 /// The package name of a spec the way cf-scripts cuts it (reference §2.3 step 9).
@@ -81,7 +118,7 @@ impl Serialize for Requirement {
 impl<'de> Deserialize<'de> for Requirement {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(deserializer)?;
-        Requirement::parse(&raw)
+        Requirement::from_stored(&raw)
             .ok_or_else(|| serde::de::Error::custom(format!("empty requirement `{raw}`")))
     }
 }
@@ -96,7 +133,7 @@ mod tests {
             fn $test() {
                 let req = Requirement::parse($raw).expect("non-empty");
                 assert_eq!(req.name, $name);
-                assert_eq!(req.spec.is_some(), $parsed, "{:?}", req.raw);
+                assert_eq!(req.spec().is_some(), $parsed, "{:?}", req.raw);
             }
         )*};
     }
@@ -130,5 +167,16 @@ mod tests {
         assert_eq!(json, "\"numpy >=1.21\"");
         let back: Requirement = serde_json::from_str(&json).expect("deserialize");
         assert_eq!(back, req);
+        assert_eq!(
+            back.spec().map(ToString::to_string),
+            req.spec().map(ToString::to_string)
+        );
+    }
+
+    #[test]
+    fn stored_specs_with_a_channel_keep_the_parsed_name() {
+        let back: Requirement =
+            serde_json::from_str("\"conda-forge::numpy >=1.21\"").expect("deserialize");
+        assert_eq!(back.name, "numpy");
     }
 }
