@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Instant;
 
+use cascade::recipe::v1::Template;
 use cascade::recipe::{Noarch, Recipe, RecipeFormat, RenderedRecipe, Section, Variant};
+use cascade::universe::{self, UniverseOptions};
 use rattler_conda_types::Subdir;
 
 const FEEDSTOCKS: &str = "../shared/data/feedstocks";
@@ -158,6 +160,103 @@ fn every_v1_recipe_renders_for_every_ci_support_variant() {
         "known failures: {known:?}"
     );
     assert!(failures.is_empty(), "{} failures", failures.len());
+}
+
+/// Renders one recipe for each variant through the trimmed evaluation (what
+/// `render` uses) and through the library's whole-recipe evaluation, and returns a
+/// description of every pair where the two differ. Both failing counts as equal.
+fn lean_and_full_differences(
+    label: &str,
+    text: &str,
+    variants: &[(String, Variant)],
+) -> Vec<String> {
+    let template = match Template::parse(text) {
+        Ok(template) => template,
+        Err(_) => return Vec::new(),
+    };
+    let mut differences = Vec::new();
+    for (name, variant) in variants {
+        let lean = template.render(variant);
+        let full = template.render_full_evaluation(variant);
+        match (lean, full) {
+            (Ok(lean), Ok(full)) if lean == full => {}
+            (Err(_), Err(_)) => {}
+            (lean, full) => {
+                differences.push(format!("{label}/{name}: lean {lean:?}\n  full {full:?}"))
+            }
+        }
+    }
+    differences
+}
+
+#[test]
+fn trimmed_evaluation_gives_the_full_evaluation_model_for_every_corpus_variant() {
+    let Some(root) = feedstocks() else { return };
+    let mut pairs = 0;
+    let mut differences = Vec::new();
+    for dir in v1_feedstocks(&root) {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let text = fs_err::read_to_string(dir.join("recipe/recipe.yaml")).unwrap();
+        let variants: Vec<(String, Variant)> = ci_support_files(&dir)
+            .iter()
+            .map(|f| {
+                (
+                    f.file_name().unwrap().to_string_lossy().into_owned(),
+                    variant_of(f),
+                )
+            })
+            .collect();
+        pairs += variants.len();
+        differences.extend(lean_and_full_differences(&name, &text, &variants));
+    }
+    eprintln!(
+        "lean vs full: {pairs} (feedstock, variant) pairs, {} differences",
+        differences.len()
+    );
+    for difference in &differences {
+        eprintln!("  DIFF {difference}");
+    }
+    assert_eq!(
+        pairs, 393,
+        "the corpus has 393 v1 (feedstock, variant) pairs"
+    );
+    assert!(differences.is_empty(), "{} differences", differences.len());
+}
+
+#[test]
+fn trimmed_evaluation_gives_the_full_evaluation_model_for_a_generated_universe() {
+    let out = tempfile::tempdir().unwrap();
+    let options = UniverseOptions {
+        size: 400,
+        seed: 11,
+    };
+    universe::generate(&options, out.path()).unwrap();
+    let mut pairs = 0;
+    let mut differences = Vec::new();
+    for dir in v1_feedstocks(out.path()) {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let text = fs_err::read_to_string(dir.join("recipe/recipe.yaml")).unwrap();
+        let variants: Vec<(String, Variant)> = ci_support_files(&dir)
+            .iter()
+            .map(|f| {
+                (
+                    f.file_name().unwrap().to_string_lossy().into_owned(),
+                    variant_of(f),
+                )
+            })
+            .collect();
+        pairs += variants.len();
+        differences.extend(lean_and_full_differences(&name, &text, &variants));
+    }
+    eprintln!(
+        "lean vs full (generated): {pairs} pairs, {} differences",
+        differences.len()
+    );
+    for difference in differences.iter().take(20) {
+        eprintln!("  DIFF {difference}");
+    }
+    assert!(pairs > 100, "only {pairs} generated v1 pairs");
+    assert!(differences.is_empty(), "{} differences", differences.len());
 }
 
 #[test]

@@ -21,6 +21,7 @@ use super::{RecipeError, RenderedRecipe, Source, Variant};
 mod context;
 mod convert;
 mod lenient;
+mod trim;
 
 use context::StubNames;
 use convert::SpecWriter;
@@ -28,9 +29,28 @@ use convert::SpecWriter;
 /// A v1 recipe parsed once (stage0), ready to render for many variants.
 pub struct Template {
     text: String,
+    /// The recipe as written.
     recipe: stage0::Recipe,
+    /// What every render evaluates: [`trim::recipe`] of `recipe`.
+    lean: Lean,
     used: BTreeSet<String>,
     stubs: StubNames,
+}
+
+/// The trimmed recipe and the variant keys it reads (a subset of the recipe's): keys
+/// read only by dropped fields need not be expanded or put in the context.
+struct Lean {
+    recipe: stage0::Recipe,
+    used: BTreeSet<String>,
+}
+
+/// Which stage0 recipe a render evaluates.
+#[derive(Debug, Clone, Copy)]
+enum Evaluation {
+    /// The trimmed copy ([`trim`]): what [`Template::render`] uses.
+    Lean,
+    /// The recipe as written, every section evaluated by the library.
+    Full,
 }
 
 impl Template {
@@ -41,9 +61,16 @@ impl Template {
         let mut used: BTreeSet<String> = recipe.used_variables().into_iter().collect();
         used.insert("target_platform".to_string());
         let stubs = StubNames::from_used_variables(used.iter().map(String::as_str));
+        let lean_recipe = trim::recipe(&recipe);
+        let mut lean_used: BTreeSet<String> = lean_recipe.used_variables().into_iter().collect();
+        lean_used.insert("target_platform".to_string());
         Ok(Template {
             text: text.to_string(),
             recipe,
+            lean: Lean {
+                recipe: lean_recipe,
+                used: lean_used,
+            },
             used,
             stubs,
         })
@@ -62,18 +89,42 @@ impl Template {
     /// bot merges what `rattler-build --render-only` prints for one `.ci_support` file).
     /// The result is skipped only when every combination is.
     pub fn render(&self, variant: &Variant) -> Result<RenderedRecipe, RecipeError> {
-        match self.render_strict(variant) {
-            Err(err) => self.render_lenient(variant, err, 0),
+        self.render_with(variant, Evaluation::Lean)
+    }
+
+    /// Renders like [`Template::render`], but has the library evaluate every section of
+    /// the recipe as written (about, build globs, scripts...) instead of the trimmed
+    /// copy. Kept to prove the two give the same model; not for production use.
+    #[doc(hidden)]
+    pub fn render_full_evaluation(&self, variant: &Variant) -> Result<RenderedRecipe, RecipeError> {
+        self.render_with(variant, Evaluation::Full)
+    }
+
+    fn render_with(
+        &self,
+        variant: &Variant,
+        evaluation: Evaluation,
+    ) -> Result<RenderedRecipe, RecipeError> {
+        match self.render_strict(variant, evaluation) {
+            Err(err) => self.render_lenient(variant, evaluation, err, 0),
             ok => ok,
         }
     }
 
     /// Renders with the library's own spec parsing, which is strict.
-    fn render_strict(&self, variant: &Variant) -> Result<RenderedRecipe, RecipeError> {
+    fn render_strict(
+        &self,
+        variant: &Variant,
+        evaluation: Evaluation,
+    ) -> Result<RenderedRecipe, RecipeError> {
+        let (recipe, used) = match evaluation {
+            Evaluation::Lean => (&self.lean.recipe, &self.lean.used),
+            Evaluation::Full => (&self.recipe, &self.used),
+        };
         let mut merged: Option<RenderedRecipe> = None;
         let mut skipped: Option<RenderedRecipe> = None;
-        for combination in context::combinations(variant, &self.used)? {
-            let rendered = self.render_combination(variant, &combination)?;
+        for combination in context::combinations(variant, used)? {
+            let rendered = self.render_combination(recipe, used, variant, &combination)?;
             match (&mut merged, rendered.skip) {
                 (_, true) => {
                     skipped.get_or_insert(rendered);
@@ -96,6 +147,7 @@ impl Template {
     fn render_lenient(
         &self,
         variant: &Variant,
+        evaluation: Evaluation,
         err: RecipeError,
         depth: usize,
     ) -> Result<RenderedRecipe, RecipeError> {
@@ -111,8 +163,8 @@ impl Template {
             return Err(err);
         };
         let template = Template::parse(&patched)?;
-        match template.render_strict(variant) {
-            Err(next) => template.render_lenient(variant, next, depth + 1),
+        match template.render_strict(variant, evaluation) {
+            Err(next) => template.render_lenient(variant, evaluation, next, depth + 1),
             ok => ok,
         }
     }
@@ -120,14 +172,16 @@ impl Template {
     /// Renders one combination of the variant's values.
     fn render_combination(
         &self,
+        recipe: &stage0::Recipe,
+        used: &BTreeSet<String>,
         variant: &Variant,
         combination: &context::Combination,
     ) -> Result<RenderedRecipe, RecipeError> {
-        let context = context::evaluation_context(variant, combination, &self.stubs, &self.used);
+        let context = context::evaluation_context(variant, combination, &self.stubs, used);
         let stubs = self
             .stubs
             .rendered_names(&variant.target_platform().to_string());
-        match &self.recipe {
+        match recipe {
             stage0::Recipe::SingleOutput(recipe) => render_single(recipe, &context, stubs),
             stage0::Recipe::MultiOutput(recipe) => render_multi(recipe, &context, stubs),
         }
