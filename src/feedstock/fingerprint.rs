@@ -5,6 +5,8 @@
 //! file; the content hash reads every byte. A build re-parses a feedstock only when its
 //! content hash changed, and computes the hash only when the fingerprint changed.
 
+use std::fs::Metadata;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -48,11 +50,7 @@ impl ContentHash {
 /// Computes the metadata fingerprint of a feedstock directory.
 pub fn fingerprint(dir: &Path) -> Result<Fingerprint, FeedstockError> {
     let mut hasher = Sha256::new();
-    for (relative, path) in relevant_files(dir)? {
-        let meta = fs_err::metadata(&path).map_err(|source| FeedstockError::Read {
-            path: path.clone(),
-            source,
-        })?;
+    for (relative, _path, meta) in relevant_files(dir)? {
         let mtime = meta
             .modified()
             .ok()
@@ -85,7 +83,7 @@ impl Snapshot {
     /// Reads every relevant file under `dir`.
     pub fn read(dir: &Path) -> Result<Snapshot, FeedstockError> {
         let mut files = Vec::new();
-        for (relative, path) in relevant_files(dir)? {
+        for (relative, path, _meta) in relevant_files(dir)? {
             let bytes = fs_err::read(&path).map_err(|source| FeedstockError::Read {
                 path: path.clone(),
                 source,
@@ -134,43 +132,59 @@ impl Snapshot {
 }
 
 /// The relevant files, sorted by relative path (`/`-separated).
-fn relevant_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, FeedstockError> {
+fn relevant_files(dir: &Path) -> Result<Vec<RelevantFile>, FeedstockError> {
     let mut files = Vec::new();
     let config = dir.join("conda-forge.yml");
-    if config.is_file() {
-        files.push(("conda-forge.yml".to_string(), config));
+    match fs_err::metadata(&config) {
+        Ok(meta) if meta.is_file() => files.push(("conda-forge.yml".to_string(), config, meta)),
+        Ok(_) => {}
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+        Err(source) => {
+            return Err(FeedstockError::Read {
+                path: config,
+                source,
+            });
+        }
     }
     for sub in ["recipe", ".ci_support"] {
         walk(&dir.join(sub), sub, &mut files)?;
     }
-    files.sort();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(files)
 }
 
-fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, PathBuf)>) -> Result<(), FeedstockError> {
-    if !dir.is_dir() {
-        return Ok(());
-    }
-    let entries = fs_err::read_dir(dir).map_err(|source| FeedstockError::Read {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+/// A relevant file: its `/`-separated path relative to the feedstock, its full path and
+/// its metadata (taken from the directory entry, one `stat` per file).
+type RelevantFile = (String, PathBuf, Metadata);
+
+fn walk(dir: &Path, prefix: &str, out: &mut Vec<RelevantFile>) -> Result<(), FeedstockError> {
+    let read_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| FeedstockError::Read { path, source }
+    };
+    let entries = match fs_err::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err)
+            if matches!(
+                err.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(());
+        }
+        Err(source) => return Err(read_err(dir)(source)),
+    };
     for entry in entries {
-        let entry = entry.map_err(|source| FeedstockError::Read {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        let entry = entry.map_err(read_err(dir))?;
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         let relative = format!("{prefix}/{name}");
-        let file_type = entry.file_type().map_err(|source| FeedstockError::Read {
-            path: path.clone(),
-            source,
-        })?;
+        let file_type = entry.file_type().map_err(read_err(&path))?;
         if file_type.is_dir() {
             walk(&path, &relative, out)?;
         } else if file_type.is_file() {
-            out.push((relative, path));
+            let meta = entry.metadata().map_err(read_err(&path))?;
+            out.push((relative, path, meta));
         }
     }
     Ok(())
