@@ -7,10 +7,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod graph;
-mod universe;
-mod demo;
 mod bench;
+mod demo;
+mod graph;
+mod rerender;
+mod universe;
 
 /// cascade: a migration bot engine for conda-forge-sized package ecosystems.
 #[derive(Debug, Parser)]
@@ -35,6 +36,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Benchmarks at conda-forge scale.
     Bench(bench::BenchArgs),
+    /// Regenerate a feedstock's `.ci_support/` natively, exactly as conda-smithy does.
+    Rerender(rerender::RerenderArgs),
 }
 
 /// What a command reports to the process: success, a "found something" result (such as
@@ -63,5 +66,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Universe(args) => universe::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Rerender(args) => rerender::run(args),
     }
 }

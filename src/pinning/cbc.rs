@@ -8,8 +8,10 @@
 
 use indexmap::IndexMap;
 
+use super::lines::SelectorError;
 use super::load::{Node, YamlError, load};
-use super::selector::{Namespace, SelectorError, select_lines};
+use super::prepared::{Prepared, PreparedError};
+use super::selector::Namespace;
 
 /// Keys whose values are merged, not replaced, when files combine (conda-build's
 /// `DEFAULT_VARIANTS["extend_keys"]`).
@@ -117,9 +119,22 @@ impl VariantSpec {
 
 /// Loads one variant file for a platform: selectors applied, scalars kept as strings,
 /// empty keys dropped (conda-build `parse_config_file`).
-pub fn load_spec(text: &str, ns: &Namespace) -> Result<VariantSpec, SpecError> {
-    let selected = select_lines(text, ns)?;
+#[cfg(test)]
+pub(crate) fn load_spec(text: &str, ns: &Namespace) -> Result<VariantSpec, SpecError> {
+    let selected = super::lines::select_lines(text, ns)?;
     match load(&selected)? {
+        None => Ok(VariantSpec::default()),
+        Some(node) => spec_from_node(&node),
+    }
+}
+
+/// Loads a prepared variant file for a platform (the same result as [`load_spec`]).
+pub(crate) fn load_prepared(text: &Prepared, ns: &Namespace) -> Result<VariantSpec, SpecError> {
+    let node = text.load(ns).map_err(|e| match e {
+        PreparedError::Selector(e) => SpecError::Selector(e),
+        PreparedError::Yaml(e) => SpecError::Yaml(e),
+    })?;
+    match node {
         None => Ok(VariantSpec::default()),
         Some(node) => spec_from_node(&node),
     }

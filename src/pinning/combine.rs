@@ -33,13 +33,20 @@ pub(crate) struct Matrix {
     pub(crate) rows: Vec<Vec<String>>,
     /// Zip groups of the spec (keys present in the spec only).
     pub(crate) zip_keys: Vec<Vec<String>>,
+    /// Dimensions no output can use: not multiplied into the rows. Each is its keys and
+    /// its rows; every variant stands for all of them.
+    pub(crate) free: Vec<(Vec<String>, Vec<Vec<String>>)>,
 }
 
 impl Matrix {
     /// Explodes a spec (conda-build `dict_of_lists_to_list_of_dicts`): every key is a
     /// dimension, a zip group is one dimension of zipped rows (cut to the shortest list,
     /// as Python's `zip` does).
-    pub(crate) fn explode(spec: &VariantSpec) -> Matrix {
+    ///
+    /// Dimensions without a `relevant` key are kept aside ([`Matrix::free`]): the
+    /// pinning has many multi-valued keys a recipe never uses, and multiplying them out
+    /// would only make more identical variants.
+    pub(crate) fn explode(spec: &VariantSpec, relevant: &dyn Fn(&str) -> bool) -> Matrix {
         let mut constant = IndexMap::new();
         let mut dims: Vec<(Vec<String>, Vec<Vec<String>>)> = Vec::new();
         let zip_keys: Vec<Vec<String>> = spec
@@ -84,6 +91,9 @@ impl Matrix {
                 )),
             }
         }
+        let (dims, free): (Vec<_>, Vec<_>) = dims
+            .into_iter()
+            .partition(|(keys, _)| keys.iter().any(|k| relevant(k)));
         let varying: Vec<String> = dims.iter().flat_map(|(k, _)| k.iter().cloned()).collect();
         let mut rows: Vec<Vec<String>> = vec![Vec::new()];
         for (_, dim_rows) in &dims {
@@ -102,7 +112,15 @@ impl Matrix {
             varying,
             rows,
             zip_keys,
+            free,
         }
+    }
+
+    /// The free dimension holding a key: (its keys, its rows).
+    pub(crate) fn free_dim(&self, key: &str) -> Option<&(Vec<String>, Vec<Vec<String>>)> {
+        self.free
+            .iter()
+            .find(|(keys, _)| keys.iter().any(|k| k == key))
     }
 
     /// The value of a key in a variant.
@@ -110,8 +128,12 @@ impl Matrix {
         if let Some(v) = self.constant.get(key) {
             return Some(v);
         }
-        let column = self.varying.iter().position(|k| k == key)?;
-        self.rows.get(variant)?.get(column).map(String::as_str)
+        if let Some(column) = self.varying.iter().position(|k| k == key) {
+            return self.rows.get(variant)?.get(column).map(String::as_str);
+        }
+        let (keys, rows) = self.free_dim(key)?;
+        let column = keys.iter().position(|k| k == key)?;
+        rows.first()?.get(column).map(String::as_str)
     }
 
     /// Every ordinary key.
@@ -120,6 +142,11 @@ impl Matrix {
             .keys()
             .map(String::as_str)
             .chain(self.varying.iter().map(String::as_str))
+            .chain(
+                self.free
+                    .iter()
+                    .flat_map(|(k, _)| k.iter().map(String::as_str)),
+            )
     }
 
     /// Keys whose value differs between variants (conda-build `get_vars(loop_only)`).
@@ -130,6 +157,13 @@ impl Matrix {
                 && self.rows.iter().any(|r| r.get(column) != Some(first))
             {
                 out.insert(key.clone());
+            }
+        }
+        for (keys, rows) in &self.free {
+            for (column, key) in keys.iter().enumerate() {
+                if rows.iter().any(|r| r.get(column) != rows[0].get(column)) {
+                    out.insert(key.clone());
+                }
             }
         }
         out
@@ -292,15 +326,27 @@ pub(crate) fn collapse(input: &CollapseInput<'_>) -> Vec<JobConfig> {
         if keys.len() < 2 {
             continue;
         }
-        let variants = source(&keys[0]);
         let mut rows: Vec<Vec<String>> = Vec::new();
-        for v in variants {
-            let row: Vec<String> = keys
+        if let Some((free_keys, free_rows)) = matrix.free_dim(&keys[0]) {
+            let columns: Vec<usize> = keys
                 .iter()
-                .map(|k| matrix.value(v, k).unwrap_or_default().to_string())
+                .filter_map(|k| free_keys.iter().position(|f| f == k))
                 .collect();
-            if !rows.contains(&row) {
-                rows.push(row);
+            for free_row in free_rows {
+                let row: Vec<String> = columns.iter().map(|c| free_row[*c].clone()).collect();
+                if !rows.contains(&row) {
+                    rows.push(row);
+                }
+            }
+        } else {
+            for v in source(&keys[0]) {
+                let row: Vec<String> = keys
+                    .iter()
+                    .map(|k| matrix.value(v, k).unwrap_or_default().to_string())
+                    .collect();
+                if !rows.contains(&row) {
+                    rows.push(row);
+                }
             }
         }
         in_group.extend(group.iter().map(String::as_str));
@@ -312,11 +358,22 @@ pub(crate) fn collapse(input: &CollapseInput<'_>) -> Vec<JobConfig> {
             continue;
         }
         let mut values: Vec<String> = Vec::new();
-        for v in source(key) {
-            if let Some(value) = matrix.value(v, key)
-                && !values.iter().any(|x| x == value)
-            {
-                values.push(value.to_string());
+        if let Some((free_keys, free_rows)) = matrix.free_dim(key) {
+            let column = free_keys.iter().position(|f| f == key).unwrap_or(0);
+            for row in free_rows {
+                if let Some(value) = row.get(column)
+                    && !values.contains(value)
+                {
+                    values.push(value.clone());
+                }
+            }
+        } else {
+            for v in source(key) {
+                if let Some(value) = matrix.value(v, key)
+                    && !values.iter().any(|x| x == value)
+                {
+                    values.push(value.to_string());
+                }
             }
         }
         singles.insert((*key).to_string(), values);
@@ -461,7 +518,7 @@ mod tests {
     use crate::pinning::cbc::load_plain_spec;
 
     fn matrix(text: &str) -> Matrix {
-        Matrix::explode(&load_plain_spec(text).unwrap())
+        Matrix::explode(&load_plain_spec(text).unwrap(), &|_| true)
     }
 
     #[test]

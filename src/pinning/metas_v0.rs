@@ -4,18 +4,21 @@
 //! The recipe layer renders each distinct variant (skip, outputs, noarch, requirements);
 //! which keys each output uses comes from the text scans of `used_vars.rs`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 
 use serde_json::Value;
 
 use crate::recipe::{Noarch, Recipe, RecipeError, Requirements, Variant};
 
 use super::combine::{Matrix, Meta};
+use super::lines::{SelectorError, select_lines};
 use super::namespace::with_variant;
-use super::selector::{Namespace, SelectorError, select_lines};
+use super::selector::Namespace;
 use super::used_vars::{
-    RequirementNames, Rules, Scan, output_sections, outputs_text, script_used, top_level_text,
-    used_in_meta,
+    RequirementNames, Rules, Scan, mentioned_keys, output_sections, outputs_text, script_used,
+    top_level_text, used_in_meta,
 };
 
 /// A v0 recipe with the files conda-build scans next to it.
@@ -38,7 +41,7 @@ pub(crate) struct V0Recipe<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum V0Error {
     /// The recipe layer failed.
-    #[error("cannot render the recipe for variant {variant}")]
+    #[error("cannot render the recipe{}", if .variant.is_empty() { String::new() } else { format!(" for {}", .variant) })]
     Render {
         /// The variant's varying values.
         variant: String,
@@ -137,7 +140,9 @@ pub(crate) fn metas(
             .collect();
         groups.entry(key).or_default().push(v);
     }
-    let keys: BTreeSet<String> = matrix.keys().map(str::to_string).collect();
+    let all_keys: BTreeSet<String> = matrix.keys().map(str::to_string).collect();
+    let keys = candidate_keys(input, &all_keys);
+    let mut scans: HashMap<u64, BTreeSet<String>> = HashMap::new();
     let ignore_build_only_deps = vec!["python".to_string(), "numpy".to_string()];
     let target = subdir
         .parse()
@@ -232,7 +237,7 @@ pub(crate) fn metas(
                 ignore_build_only_deps: &ignore_build_only_deps,
                 rules: input.rules,
             };
-            let mut used_top = used_in_meta(&scan_top);
+            let mut used_top = memo(&mut scans, &scan_top);
             if let Some(script) = top_script {
                 used_top.extend(script_used(&keys, script, windows));
             }
@@ -245,7 +250,7 @@ pub(crate) fn metas(
                     ignore_build_only_deps: &ignore_build_only_deps,
                     rules: input.rules,
                 };
-                let mut used = used_in_meta(&scan);
+                let mut used = memo(&mut scans, &scan);
                 if let Some(script) = output_script(own).and_then(|s| input.scripts.get(s)) {
                     let windows_script = !script_is_shell(output_script(own).unwrap_or_default());
                     used.extend(script_used(&keys, script, windows_script));
@@ -255,10 +260,10 @@ pub(crate) fn metas(
                 used_top.clone()
             };
             for set in [&mut used, &mut used_top] {
-                if noarch.is_none() && keys.contains("target_platform") {
+                if noarch.is_none() && all_keys.contains("target_platform") {
                     set.insert("target_platform".to_string());
                 }
-                if keys.contains("channel_targets") {
+                if all_keys.contains("channel_targets") {
                     set.insert("channel_targets".to_string());
                 }
             }
@@ -278,6 +283,31 @@ pub(crate) fn metas(
         }
     }
     Ok(metas)
+}
+
+/// The keys a scan can find at all (see [`mentioned_keys`]).
+fn candidate_keys(input: &V0Recipe<'_>, keys: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut texts: Vec<&str> = vec![input.text];
+    texts.extend(input.build_sh);
+    texts.extend(input.bld_bat);
+    texts.extend(input.scripts.values().map(String::as_str));
+    mentioned_keys(keys.iter().map(String::as_str), &texts)
+}
+
+/// `used_in_meta`, memoised on its inputs (variants that select the same recipe lines
+/// scan the same text).
+fn memo(cache: &mut HashMap<u64, BTreeSet<String>>, scan: &Scan<'_>) -> BTreeSet<String> {
+    let mut hasher = DefaultHasher::new();
+    scan.raw.hash(&mut hasher);
+    scan.selected.hash(&mut hasher);
+    scan.requirements.build.hash(&mut hasher);
+    scan.requirements.host.hash(&mut hasher);
+    scan.requirements.run.hash(&mut hasher);
+    let key = hasher.finish();
+    cache
+        .entry(key)
+        .or_insert_with(|| used_in_meta(scan))
+        .clone()
 }
 
 /// The names of the output sections, with `{{ var }}` resolved from the variant and

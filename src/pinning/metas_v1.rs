@@ -42,16 +42,29 @@ fn variable(value: &str) -> Variable {
 
 /// The variant file smithy hands to rattler-build: the migrated spec, with the matrix's
 /// merged macOS deployment targets.
-fn variant_config(spec: &VariantSpec, matrix: &Matrix) -> VariantConfig {
+fn variant_config(
+    spec: &VariantSpec,
+    matrix: &Matrix,
+    relevant: &dyn Fn(&str) -> bool,
+) -> VariantConfig {
     let mut variants: BTreeMap<NormalizedKey, Vec<Variable>> = BTreeMap::new();
-    for (key, values) in &spec.values {
+    // Keys in free dimensions are certainly unused: leaving them out keeps rattler-build's
+    // per-evaluation work small.
+    for (key, values) in spec
+        .values
+        .iter()
+        .filter(|(k, _)| matrix.free_dim(k).is_none())
+    {
+        if !relevant(key) {
+            continue;
+        }
         let values = match matrix.constant.get(key) {
             Some(one) => vec![variable(one)],
             None => values.iter().map(|v| variable(v)).collect(),
         };
         variants.insert(NormalizedKey::from(key.as_str()), values);
     }
-    for (key, value) in &matrix.constant {
+    for (key, value) in matrix.constant.iter().filter(|(k, _)| relevant(k)) {
         variants
             .entry(NormalizedKey::from(key.as_str()))
             .or_insert_with(|| vec![variable(value)]);
@@ -74,6 +87,7 @@ pub(crate) fn metas(
     recipe: &stage0::Recipe,
     spec: &VariantSpec,
     matrix: &Matrix,
+    relevant: &dyn Fn(&str) -> bool,
     subdir: &str,
     keep_noarch: bool,
 ) -> Result<(Vec<Meta>, BTreeSet<String>), V1Error> {
@@ -85,7 +99,8 @@ pub(crate) fn metas(
     let config = RenderConfig::new()
         .with_target_platform(target)
         .with_build_platform(target);
-    let rendered = render_recipe_with_variant_config(recipe, &variant_config(spec, matrix), config)
+    let variants = variant_config(spec, matrix, relevant);
+    let rendered = render_recipe_with_variant_config(recipe, &variants, config)
         .map_err(|e| V1Error::Render(e.to_string()))?;
     let matrix_keys: BTreeSet<&str> = matrix.keys().collect();
     let mut reported: BTreeSet<String> = BTreeSet::new();

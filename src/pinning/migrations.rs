@@ -13,7 +13,8 @@ use indexmap::IndexMap;
 
 use super::cbc::{SpecError, VariantSpec, scalars, spec_from_node};
 use super::load::{Node, YamlError, load};
-use super::selector::{Namespace, select_lines};
+use super::prepared::{Prepared, PreparedError};
+use super::selector::Namespace;
 
 pub(crate) use super::algebra::variant_add;
 
@@ -202,15 +203,26 @@ pub(crate) struct Migration {
 
 impl Migration {
     /// Parses a migration file for one platform (smithy `parse_variant`).
-    pub(crate) fn parse(file: &MigrationFile, ns: &Namespace) -> Result<Migration, MigrationError> {
-        let selected = select_lines(&file.text, ns).map_err(|e| MigrationError::Spec {
-            path: file.path.clone(),
-            source: SpecError::Selector(e),
+    pub(crate) fn parse(
+        file: &PreparedMigration,
+        ns: &Namespace,
+    ) -> Result<Migration, MigrationError> {
+        let path = file.path.clone();
+        let node = file.text.load(ns).map_err(|e| match e {
+            PreparedError::Selector(e) => MigrationError::Spec {
+                path: path.clone(),
+                source: SpecError::Selector(e),
+            },
+            PreparedError::Yaml(source) => MigrationError::Yaml {
+                path: path.clone(),
+                source,
+            },
         })?;
-        Migration::from_selected(&selected, file.path.clone())
+        Migration::from_node(node.unwrap_or(Node::Map(Vec::new())), path)
     }
 
     /// Parses a migration whose selectors are already applied.
+    #[cfg(test)]
     pub(crate) fn from_selected(
         selected: &str,
         path: PathBuf,
@@ -221,6 +233,10 @@ impl Migration {
                 source,
             })?
             .unwrap_or(Node::Map(Vec::new()));
+        Migration::from_node(node, path)
+    }
+
+    fn from_node(node: Node, path: PathBuf) -> Result<Migration, MigrationError> {
         let Node::Map(entries) = &node else {
             return Err(MigrationError::Spec {
                 path,
@@ -298,11 +314,28 @@ impl Migration {
     }
 }
 
+/// A migration file prepared once for every platform of a rerender.
+#[derive(Debug)]
+pub(crate) struct PreparedMigration {
+    path: PathBuf,
+    text: Prepared,
+}
+
+impl PreparedMigration {
+    /// Prepares a file.
+    pub(crate) fn new(file: &MigrationFile) -> PreparedMigration {
+        PreparedMigration {
+            path: file.path.clone(),
+            text: Prepared::new(&file.text),
+        }
+    }
+}
+
 /// Applies migrations to a combined spec: sorted by (`migrator_ts`, path), folded with
 /// [`variant_add`] (smithy `migrate_combined_spec`).
 pub(crate) fn apply(
     spec: VariantSpec,
-    files: &[MigrationFile],
+    files: &[PreparedMigration],
     ns: &Namespace,
 ) -> Result<VariantSpec, MigrationError> {
     let mut migrations = files
@@ -389,7 +422,8 @@ mod tests {
             "op.yaml",
             "__migrator:\n  operation: key_frob\n  primary_key: x\n",
         );
-        let err = Migration::parse(&bad_op, &Namespace::default()).unwrap_err();
+        let err =
+            Migration::parse(&PreparedMigration::new(&bad_op), &Namespace::default()).unwrap_err();
         assert!(err.to_string().contains("key_frob"), "{err}");
     }
 }

@@ -15,12 +15,14 @@ mod cbc;
 mod combine;
 mod emit;
 mod files;
+mod lines;
 mod load;
 mod metas_v0;
 mod metas_v1;
 mod migrations;
 mod namespace;
 mod platforms;
+mod prepared;
 mod rerender;
 mod selector;
 mod used_vars;
@@ -30,10 +32,10 @@ pub use files::{
     FeedstockLayout, FileChange, FilesError, apply, changes, committed_files, load_feedstock,
     load_pinning, read_yaml_dir, unified_diff,
 };
+pub use lines::SelectorError;
 pub use load::YamlError;
 pub use metas_v0::V0Error;
 pub use metas_v1::V1Error;
 pub use migrations::{MigrationAction, MigrationError, MigrationFile, Resolution};
 pub use platforms::{BuildTool, ForgeConfig, ForgeConfigError, Target};
 pub use rerender::{Compat, FeedstockInputs, Pinning, RerenderError, RerenderOutput, rerender};
-pub use selector::SelectorError;

@@ -11,15 +11,18 @@ use tracing::debug;
 
 use crate::recipe::{Recipe, RecipeError, RecipeFormat};
 
-use super::cbc::{SpecError, VariantSpec, combine, internal_defaults, load_plain_spec, load_spec};
+use super::cbc::{
+    SpecError, VariantSpec, combine, internal_defaults, load_plain_spec, load_prepared,
+};
 use super::combine::{CollapseInput, Matrix, Meta, collapse, sort_values};
 use super::emit::{file_stem, render};
 use super::metas_v0::{self, V0Error, V0Recipe};
 use super::metas_v1::{self, V1Error};
-use super::migrations::{self, MigrationError, MigrationFile, Resolution};
+use super::migrations::{self, MigrationError, MigrationFile, PreparedMigration, Resolution};
 use super::namespace::{SmithyEnv, platform_namespace};
 use super::platforms::{BuildTool, ForgeConfig, ForgeConfigError, Target};
-use super::used_vars::Rules;
+use super::prepared::Prepared;
+use super::used_vars::{Rules, mentioned_keys};
 
 /// Everything the rerender reads from a feedstock.
 #[derive(Debug, Clone, Default)]
@@ -107,7 +110,7 @@ pub enum RerenderError {
         source: SpecError,
     },
     /// A migration file is unusable.
-    #[error("while rendering {platform}")]
+    #[error("migrations ({platform})")]
     Migration {
         /// The platform being rendered.
         platform: String,
@@ -177,7 +180,7 @@ pub fn rerender(
     let forge = ForgeConfig::parse(&inputs.forge_yml)?;
     let resolution = migrations::resolve(&inputs.migrations, pinning.migrations.as_deref())
         .map_err(|source| RerenderError::Migration {
-            platform: "all platforms".to_string(),
+            platform: "resolving against the pinning".to_string(),
             source,
         })?;
     let parsed = match forge.build_tool {
@@ -193,12 +196,17 @@ pub fn rerender(
     };
     let context = Context {
         inputs,
-        pinning,
         forge: &forge,
-        resolution: &resolution,
         parsed: &parsed,
         cuda: uses_cuda(&inputs.recipe),
         compat,
+        pinning_cbc: Prepared::new(&pinning.cbc),
+        local_cbc: inputs.local_cbc.as_deref().map(Prepared::new),
+        migrations: resolution
+            .apply
+            .iter()
+            .map(PreparedMigration::new)
+            .collect(),
     };
     let mut output = RerenderOutput {
         migrations: resolution.clone(),
@@ -219,12 +227,14 @@ pub fn rerender(
 
 struct Context<'a> {
     inputs: &'a FeedstockInputs,
-    pinning: &'a Pinning,
     forge: &'a ForgeConfig,
-    resolution: &'a Resolution,
     parsed: &'a Parsed,
     cuda: bool,
     compat: Compat,
+    /// The variant files, split once for all platforms.
+    pinning_cbc: Prepared,
+    local_cbc: Option<Prepared>,
+    migrations: Vec<PreparedMigration>,
 }
 
 impl Context<'_> {
@@ -236,16 +246,16 @@ impl Context<'_> {
             cuda_enabled: self.cuda,
         };
         let ns = platform_namespace(&target.subdir, &env);
-        let load = |file: &str, text: &str| {
-            load_spec(text, &ns).map_err(|source| RerenderError::Spec {
+        let load = |file: &str, text: &Prepared| {
+            load_prepared(text, &ns).map_err(|source| RerenderError::Spec {
                 file: file.to_string(),
                 platform: target.name.clone(),
                 source,
             })
         };
         let mut layers = vec![internal_defaults(&target.subdir)];
-        layers.push(load("pinning conda_build_config.yaml", &self.pinning.cbc)?);
-        if let Some(text) = &self.inputs.local_cbc {
+        layers.push(load("pinning conda_build_config.yaml", &self.pinning_cbc)?);
+        if let Some(text) = &self.local_cbc {
             layers.push(load("recipe/conda_build_config.yaml", text)?);
         }
         if let Some(text) = &self.inputs.variants_yaml {
@@ -262,7 +272,7 @@ impl Context<'_> {
             platform: target.name.clone(),
             source,
         })?;
-        migrations::apply(combined, &self.resolution.apply, &ns).map_err(|source| {
+        migrations::apply(combined, &self.migrations, &ns).map_err(|source| {
             RerenderError::Migration {
                 platform: target.name.clone(),
                 source,
@@ -273,7 +283,8 @@ impl Context<'_> {
     /// The files of one platform.
     fn platform(&self, target: &Target) -> Result<BTreeMap<String, String>, RerenderError> {
         let spec = self.spec(target)?;
-        let mut matrix = Matrix::explode(&spec);
+        let relevant = self.relevant_keys(&spec);
+        let mut matrix = Matrix::explode(&spec, &|key| relevant.contains(key));
         if target.subdir.starts_with("osx-") {
             matrix.merge_macos_targets();
         }
@@ -318,12 +329,18 @@ impl Context<'_> {
                 (metas, BTreeSet::new())
             }
             Parsed::V1(recipe) => {
-                let (metas, reported) =
-                    metas_v1::metas(recipe, &spec, &matrix, &target.subdir, target.keep_noarch)
-                        .map_err(|source| RerenderError::V1 {
-                            platform: target.name.clone(),
-                            source,
-                        })?;
+                let (metas, reported) = metas_v1::metas(
+                    recipe,
+                    &spec,
+                    &matrix,
+                    &|key| relevant.contains(key),
+                    &target.subdir,
+                    target.keep_noarch,
+                )
+                .map_err(|source| RerenderError::V1 {
+                    platform: target.name.clone(),
+                    source,
+                })?;
                 let from_input: BTreeSet<String> = matrix
                     .keys()
                     .filter(|k| !reported.contains(*k))
@@ -361,6 +378,34 @@ impl Context<'_> {
             files.insert(format!("{stem}.yaml"), render(job));
         }
         Ok(files)
+    }
+
+    /// Keys an output could use or a file always keeps; the others never vary a job.
+    fn relevant_keys(&self, spec: &VariantSpec) -> BTreeSet<String> {
+        let mut texts: Vec<&str> = vec![&self.inputs.recipe];
+        texts.extend(self.inputs.build_sh.as_deref());
+        texts.extend(self.inputs.bld_bat.as_deref());
+        texts.extend(self.inputs.scripts.values().map(String::as_str));
+        let mut relevant = mentioned_keys(spec.values.keys().map(String::as_str), &texts);
+        if let Parsed::V0(recipe) = self.parsed {
+            relevant.extend(recipe.used_variables().iter().cloned());
+        }
+        relevant.extend(ALWAYS_KEEP.iter().map(|k| k.to_string()));
+        relevant.extend(MPI_KEYS.iter().map(|k| k.to_string()));
+        relevant.extend(
+            [
+                "target_platform",
+                "channel_targets",
+                "c_stdlib_version",
+                "github_actions_labels",
+                "python_min",
+                "cdt_arch",
+                "cdt_name",
+                "BUILD",
+            ]
+            .map(String::from),
+        );
+        relevant
     }
 
     /// `all_used` and the top-level loop variables (reference §2.6 "collapsing").

@@ -8,7 +8,6 @@
 //! `False`, as conda-build makes it. Anything else is an error naming the expression.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
 
 /// A value of the selector language (a tiny subset of Python's).
 #[derive(Debug, Clone, PartialEq)]
@@ -90,9 +89,20 @@ impl Namespace {
 
     /// Evaluates a selector expression to a boolean.
     pub(crate) fn eval(&self, expr: &str) -> Result<bool, String> {
-        let tokens = tokenize(expr)?;
+        self.eval_tokens(&tokenize(expr)?)
+    }
+
+    /// Evaluates a compiled selector.
+    pub(crate) fn eval_compiled(&self, selector: &Compiled) -> Result<bool, String> {
+        match &selector.0 {
+            Ok(tokens) => self.eval_tokens(tokens),
+            Err(message) => Err(message.clone()),
+        }
+    }
+
+    fn eval_tokens(&self, tokens: &[Token]) -> Result<bool, String> {
         let mut parser = Parser {
-            tokens: &tokens,
+            tokens,
             pos: 0,
             ns: self,
         };
@@ -114,6 +124,17 @@ impl Namespace {
             return Err(format!("unexpected `{}`", describe(tokens.get(parser.pos))));
         }
         Ok(value.truthy())
+    }
+}
+
+/// A selector tokenized once, to be evaluated for many platforms and variants.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Compiled(Result<Vec<Token>, String>);
+
+impl Compiled {
+    /// Tokenizes an expression (a bad one fails when evaluated, as in conda-build).
+    pub(crate) fn new(expr: &str) -> Compiled {
+        Compiled(tokenize(expr))
     }
 }
 
@@ -612,95 +633,6 @@ fn equal(left: &PyValue, right: &PyValue) -> bool {
     }
 }
 
-/// conda-build's selector pattern: the content, an optional comment, then `[expr]` at the
-/// end of the line (after a comment, trailing text without parentheses is allowed).
-static SELECTOR_LINE: LazyLock<fancy_regex::Regex> = LazyLock::new(|| {
-    fancy_regex::Regex::new(r"(.+?)\s*(#.*)?\[([^\[\]]+)\](?(2)[^\(\)]*)$")
-        .unwrap_or_else(|e| unreachable!("the selector pattern is valid: {e}"))
-});
-
-/// One line split into its content and selector expression (if any).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct SplitLine<'a> {
-    /// The line without the selector comment (a trailing quote is kept).
-    pub(crate) content: std::borrow::Cow<'a, str>,
-    /// The selector expression.
-    pub(crate) selector: Option<&'a str>,
-}
-
-/// Splits a line as conda-build's `_split_line_selector` does. Comment lines and blank
-/// lines have no selector.
-pub(crate) fn split_line(line: &str) -> SplitLine<'_> {
-    let line = line.trim_end();
-    let plain = SplitLine {
-        content: std::borrow::Cow::Borrowed(line),
-        selector: None,
-    };
-    if line.is_empty() || line.trim_start().starts_with('#') {
-        return plain;
-    }
-    if !(line.contains('[') && line.contains(']')) {
-        return plain;
-    }
-    let Ok(Some(captures)) = SELECTOR_LINE.captures(line) else {
-        return plain;
-    };
-    let (Some(content), Some(selector)) = (captures.get(1), captures.get(3)) else {
-        return plain;
-    };
-    let mut content = content.as_str().to_string();
-    if let Some(quote) = line.chars().last().filter(|c| *c == '\'' || *c == '"') {
-        content.push(quote);
-    }
-    SplitLine {
-        content: std::borrow::Cow::Owned(content),
-        selector: Some(selector.as_str()),
-    }
-}
-
-/// Applies selectors to a text (conda-build `select_lines`): a line whose selector is false
-/// is dropped, a true one loses its selector comment, other lines stay. Evaluation errors
-/// name the expression.
-pub(crate) fn select_lines(text: &str, ns: &Namespace) -> Result<String, SelectorError> {
-    let mut out = String::with_capacity(text.len());
-    let mut cache: HashMap<&str, bool> = HashMap::new();
-    for (index, line) in text.lines().enumerate() {
-        let split = split_line(line);
-        let keep = match split.selector {
-            None => true,
-            Some(selector) => match cache.get(selector) {
-                Some(keep) => *keep,
-                None => {
-                    let keep = ns.eval(selector).map_err(|message| SelectorError {
-                        line: index + 1,
-                        selector: selector.to_string(),
-                        message,
-                    })?;
-                    cache.insert(selector, keep);
-                    keep
-                }
-            },
-        };
-        if keep {
-            out.push_str(&split.content);
-            out.push('\n');
-        }
-    }
-    Ok(out)
-}
-
-/// A selector that could not be evaluated.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("line {line}: selector `[{selector}]` cannot be evaluated: {message}")]
-pub struct SelectorError {
-    /// The 1-based line of the selector.
-    pub line: usize,
-    /// The selector expression.
-    pub selector: String,
-    /// What went wrong.
-    pub message: String,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -769,23 +701,5 @@ mod tests {
         assert!(linux64().eval("linux and (").is_err());
         assert!(linux64().eval("1 < 'a'").is_err());
         assert!(linux64().eval("@").is_err());
-    }
-
-    #[test]
-    fn lines_split_like_conda_build() {
-        assert_eq!(split_line("  - 14   # [linux]").selector, Some("linux"));
-        assert_eq!(split_line("  - 14   # [linux]").content, "  - 14");
-        assert_eq!(
-            split_line("  - gcc # comment [linux] trailing").selector,
-            Some("linux")
-        );
-        assert_eq!(split_line("# [linux]").selector, None);
-        assert_eq!(split_line("key: value").selector, None);
-    }
-
-    #[test]
-    fn false_selectors_drop_their_lines() {
-        let text = "a:\n  - 1  # [linux]\n  - 2  # [win]\n";
-        assert_eq!(select_lines(text, &linux64()).as_deref(), Ok("a:\n  - 1\n"));
     }
 }

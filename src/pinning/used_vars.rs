@@ -432,6 +432,26 @@ pub(crate) fn script_used(
     used
 }
 
+/// The keys a recipe can use at all: those its texts mention (with `-` read as `_`),
+/// compiler and stdlib keys whose language they name, and the keys scans add on their
+/// own (`CONDA_BUILD_SYSROOT`, `cdt_*`). Every other key is certainly unused, which lets
+/// the rerender skip it everywhere.
+pub(crate) fn mentioned_keys<'a>(
+    keys: impl Iterator<Item = &'a str>,
+    texts: &[&str],
+) -> BTreeSet<String> {
+    let dashless: Vec<String> = texts.iter().map(|t| t.replace('-', "_")).collect();
+    keys.filter(|key| {
+        let lang = language_of(key).map(|(_, lang)| lang);
+        dashless.iter().any(|t| t.contains(*key))
+            || lang.is_some_and(|l| texts.iter().any(|t| t.contains(l)))
+            || *key == "CONDA_BUILD_SYSROOT"
+            || key.starts_with("cdt_")
+    })
+    .map(str::to_string)
+    .collect()
+}
+
 /// Requirement names of one rendered package, by section, for `trim_build_only_deps`.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RequirementNames {

@@ -9,6 +9,10 @@
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+mod fast;
+
+pub(crate) use fast::{Line, build, split_line as fast_split};
+
 /// A YAML node with string scalars.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Node {
@@ -60,7 +64,19 @@ pub struct YamlError {
 }
 
 /// Parses one YAML document into a [`Node`]; an empty document is `None`.
+///
+/// Variant files are nearly always plain block YAML; those are read by a line-based
+/// fast path ([`fast::load`]) that gives the same tree an order of magnitude faster.
+/// Anything it does not recognise goes to the full parser.
 pub(crate) fn load(text: &str) -> Result<Option<Node>, YamlError> {
+    if let Some(node) = fast::load(text) {
+        return Ok(node);
+    }
+    full_load(text)
+}
+
+/// Parses with the full YAML parser (yaml-rust2).
+pub(crate) fn full_load(text: &str) -> Result<Option<Node>, YamlError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
     parser.load(&mut builder, false).map_err(|e| YamlError {
