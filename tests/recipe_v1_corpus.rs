@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use cascade::recipe::v1::Template;
 use cascade::recipe::{Noarch, Recipe, RecipeFormat, RenderedRecipe, Section, Variant};
@@ -162,65 +162,80 @@ fn every_v1_recipe_renders_for_every_ci_support_variant() {
     assert!(failures.is_empty(), "{} failures", failures.len());
 }
 
-/// Renders one recipe for each variant through the trimmed evaluation (what
-/// `render` uses) and through the library's whole-recipe evaluation, and returns a
-/// description of every pair where the two differ. Both failing counts as equal.
-fn lean_and_full_differences(
-    label: &str,
-    text: &str,
-    variants: &[(String, Variant)],
-) -> Vec<String> {
-    let template = match Template::parse(text) {
-        Ok(template) => template,
-        Err(_) => return Vec::new(),
-    };
-    let mut differences = Vec::new();
-    for (name, variant) in variants {
-        let lean = template.render(variant);
-        let full = template.render_full_evaluation(variant);
-        match (lean, full) {
-            (Ok(lean), Ok(full)) if lean == full => {}
-            (Err(_), Err(_)) => {}
-            (lean, full) => {
-                differences.push(format!("{label}/{name}: lean {lean:?}\n  full {full:?}"))
+/// What [`compare_lean_and_full`] found over some recipes.
+#[derive(Default)]
+struct Comparison {
+    /// (feedstock, variant) pairs rendered both ways.
+    pairs: usize,
+    /// Pairs that failed both ways (equal, but worth reporting).
+    both_failed: usize,
+    /// Descriptions of the pairs where the two renders differ.
+    differences: Vec<String>,
+    /// Time spent in the trimmed and in the full renders.
+    lean_time: Duration,
+    full_time: Duration,
+}
+
+/// Renders every v1 feedstock under `root` for each of its variants through the trimmed
+/// evaluation (what `render` uses) and through the library's whole-recipe evaluation.
+/// Both failing counts as equal.
+fn compare_lean_and_full(root: &Path) -> Comparison {
+    let mut out = Comparison::default();
+    for dir in v1_feedstocks(root) {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let text = fs_err::read_to_string(dir.join("recipe/recipe.yaml")).unwrap();
+        let Ok(template) = Template::parse(&text) else {
+            continue;
+        };
+        for file in ci_support_files(&dir) {
+            let variant = variant_of(&file);
+            out.pairs += 1;
+            let start = Instant::now();
+            let lean = template.render(&variant);
+            out.lean_time += start.elapsed();
+            let start = Instant::now();
+            let full = template.render_full_evaluation(&variant);
+            out.full_time += start.elapsed();
+            match (lean, full) {
+                (Ok(lean), Ok(full)) if lean == full => {}
+                (Err(_), Err(_)) => out.both_failed += 1,
+                (lean, full) => out.differences.push(format!(
+                    "{name}/{}: lean {lean:?}\n  full {full:?}",
+                    file.file_name().unwrap().to_string_lossy()
+                )),
             }
         }
     }
-    differences
+    eprintln!(
+        "lean vs full evaluation of {}: {} pairs, {} failed both ways, {} differences; \
+         render time lean {:.2?}, full {:.2?}",
+        root.display(),
+        out.pairs,
+        out.both_failed,
+        out.differences.len(),
+        out.lean_time,
+        out.full_time
+    );
+    for difference in out.differences.iter().take(20) {
+        eprintln!("  DIFF {difference}");
+    }
+    out
 }
 
 #[test]
 fn trimmed_evaluation_gives_the_full_evaluation_model_for_every_corpus_variant() {
     let Some(root) = feedstocks() else { return };
-    let mut pairs = 0;
-    let mut differences = Vec::new();
-    for dir in v1_feedstocks(&root) {
-        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let text = fs_err::read_to_string(dir.join("recipe/recipe.yaml")).unwrap();
-        let variants: Vec<(String, Variant)> = ci_support_files(&dir)
-            .iter()
-            .map(|f| {
-                (
-                    f.file_name().unwrap().to_string_lossy().into_owned(),
-                    variant_of(f),
-                )
-            })
-            .collect();
-        pairs += variants.len();
-        differences.extend(lean_and_full_differences(&name, &text, &variants));
-    }
-    eprintln!(
-        "lean vs full: {pairs} (feedstock, variant) pairs, {} differences",
-        differences.len()
-    );
-    for difference in &differences {
-        eprintln!("  DIFF {difference}");
-    }
+    let comparison = compare_lean_and_full(&root);
     assert_eq!(
-        pairs, 393,
+        comparison.pairs, 393,
         "the corpus has 393 v1 (feedstock, variant) pairs"
     );
-    assert!(differences.is_empty(), "{} differences", differences.len());
+    assert_eq!(comparison.both_failed, 0, "every corpus pair renders");
+    assert!(
+        comparison.differences.is_empty(),
+        "{} differences",
+        comparison.differences.len()
+    );
 }
 
 #[test]
@@ -231,32 +246,17 @@ fn trimmed_evaluation_gives_the_full_evaluation_model_for_a_generated_universe()
         seed: 11,
     };
     universe::generate(&options, out.path()).unwrap();
-    let mut pairs = 0;
-    let mut differences = Vec::new();
-    for dir in v1_feedstocks(out.path()) {
-        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let text = fs_err::read_to_string(dir.join("recipe/recipe.yaml")).unwrap();
-        let variants: Vec<(String, Variant)> = ci_support_files(&dir)
-            .iter()
-            .map(|f| {
-                (
-                    f.file_name().unwrap().to_string_lossy().into_owned(),
-                    variant_of(f),
-                )
-            })
-            .collect();
-        pairs += variants.len();
-        differences.extend(lean_and_full_differences(&name, &text, &variants));
-    }
-    eprintln!(
-        "lean vs full (generated): {pairs} pairs, {} differences",
-        differences.len()
+    let comparison = compare_lean_and_full(out.path());
+    assert!(
+        comparison.pairs > 100,
+        "only {} generated v1 pairs",
+        comparison.pairs
     );
-    for difference in differences.iter().take(20) {
-        eprintln!("  DIFF {difference}");
-    }
-    assert!(pairs > 100, "only {pairs} generated v1 pairs");
-    assert!(differences.is_empty(), "{} differences", differences.len());
+    assert!(
+        comparison.differences.is_empty(),
+        "{} differences",
+        comparison.differences.len()
+    );
 }
 
 #[test]
