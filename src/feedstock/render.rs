@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 use rattler_conda_types::Subdir;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::recipe::{Recipe, RecipeError, RenderedRecipe, Variant};
@@ -92,13 +93,23 @@ pub fn render(feedstock: &Feedstock) -> FeedstockRender {
         }
     };
     let mut seen = HashSet::new();
+    let mut unique = Vec::new();
     for (variant_file, variant) in variants(feedstock, &mut out) {
-        if !seen.insert(render_key(&recipe, &variant)) {
+        if seen.insert(render_key(&recipe, &variant)) {
+            unique.push((variant_file, variant));
+        } else {
             out.skipped_identical += 1;
-            continue;
         }
-        out.renders += 1;
-        match recipe.render(&variant) {
+    }
+    out.renders = unique.len();
+    // Variants render in parallel (a feedstock with 24 variants would otherwise keep one
+    // core busy while the rest of a small crawl has finished); results merge in file order.
+    let results: Vec<_> = unique
+        .par_iter()
+        .map(|(_, variant)| recipe.render(variant))
+        .collect();
+    for ((variant_file, variant), result) in unique.iter().zip(results) {
+        match result {
             Ok(rendered) if rendered.skip => {}
             Ok(rendered) => {
                 let platform = variant.target_platform().as_str().to_string();
