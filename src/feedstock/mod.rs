@@ -18,4 +18,4 @@ pub use error::FeedstockError;
 pub use fingerprint::{ContentHash, Fingerprint, Snapshot, content_hash, fingerprint};
 pub use load::{Feedstock, NotText, RecipeFile, load, load_snapshot};
 pub use name::{FeedstockName, InvalidFeedstockName};
-pub use render::{FeedstockRender, RenderFailure, render};
+pub use render::{FeedstockRender, RenderFailure, VariantCache, render, render_with_cache};

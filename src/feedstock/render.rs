@@ -6,8 +6,9 @@
 //! first is rendered. Every render is for the variant's own target platform — v1 recipes
 //! included, unlike cf-scripts, which renders every v1 recipe as linux-64.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::sync::Mutex;
 
 use rattler_conda_types::Subdir;
 use rayon::prelude::*;
@@ -15,7 +16,7 @@ use serde::Serialize;
 
 use crate::recipe::{Recipe, RecipeError, RenderedRecipe, Variant};
 
-use super::Feedstock;
+use super::{CiSupportFile, Feedstock};
 
 /// One variant (or the whole recipe) that failed to render.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -68,9 +69,45 @@ impl FeedstockRender {
     }
 }
 
+/// Parsed `.ci_support` files by their text, shared by every feedstock of one crawl:
+/// most variant files are byte-identical across feedstocks (they come from the same
+/// pinning), and parsing their YAML is a measurable part of a cold build.
+#[derive(Debug, Default)]
+pub struct VariantCache {
+    parsed: Mutex<HashMap<String, Result<Variant, String>>>,
+}
+
+impl VariantCache {
+    /// An empty cache.
+    pub fn new() -> VariantCache {
+        VariantCache::default()
+    }
+
+    fn variant(&self, file: &CiSupportFile) -> Result<Variant, String> {
+        if let Some(hit) = self
+            .parsed
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&file.text).cloned())
+        {
+            return hit;
+        }
+        let parsed = file.variant().map_err(|e| e.to_string());
+        if let Ok(mut map) = self.parsed.lock() {
+            map.insert(file.text.clone(), parsed.clone());
+        }
+        parsed
+    }
+}
+
 /// Renders every variant of a feedstock.
-#[tracing::instrument(skip_all, fields(feedstock = %feedstock.name))]
 pub fn render(feedstock: &Feedstock) -> FeedstockRender {
+    render_with_cache(feedstock, &VariantCache::new())
+}
+
+/// Renders every variant of a feedstock, reading `.ci_support` files through `cache`.
+#[tracing::instrument(skip_all, fields(feedstock = %feedstock.name))]
+pub fn render_with_cache(feedstock: &Feedstock, cache: &VariantCache) -> FeedstockRender {
     let mut out = FeedstockRender::default();
     let recipe_path = feedstock.recipe.relative_path();
     let text = match &feedstock.recipe.text {
@@ -94,7 +131,7 @@ pub fn render(feedstock: &Feedstock) -> FeedstockRender {
     };
     let mut seen = HashSet::new();
     let mut unique = Vec::new();
-    for (variant_file, variant) in variants(feedstock, &mut out) {
+    for (variant_file, variant) in variants(feedstock, cache, &mut out) {
         if seen.insert(render_key(&recipe, &variant)) {
             unique.push((variant_file, variant));
         } else {
@@ -139,7 +176,11 @@ fn failure(file: &str, variant: Option<&str>, err: &RecipeError) -> RenderFailur
 
 /// The variants to render: one per `.ci_support` file, or one per implied platform.
 /// Unreadable variant files are recorded as failures and left out.
-fn variants(feedstock: &Feedstock, out: &mut FeedstockRender) -> Vec<(Option<String>, Variant)> {
+fn variants(
+    feedstock: &Feedstock,
+    cache: &VariantCache,
+    out: &mut FeedstockRender,
+) -> Vec<(Option<String>, Variant)> {
     if feedstock.ci_support.is_empty() {
         return implied_platforms(feedstock)
             .into_iter()
@@ -154,7 +195,7 @@ fn variants(feedstock: &Feedstock, out: &mut FeedstockRender) -> Vec<(Option<Str
     }
     let mut variants = Vec::with_capacity(feedstock.ci_support.len());
     for file in &feedstock.ci_support {
-        match file.variant() {
+        match cache.variant(file) {
             Ok(mut variant) => {
                 if variant.get("build_platform").is_none()
                     && let Some(build) = feedstock
@@ -169,7 +210,7 @@ fn variants(feedstock: &Feedstock, out: &mut FeedstockRender) -> Vec<(Option<Str
                 file: format!(".ci_support/{}", file.file_name),
                 line: None,
                 variant: None,
-                message: err.to_string(),
+                message: err,
             }),
         }
     }

@@ -15,6 +15,7 @@ use regex::Regex;
 
 use crate::feedstock::{
     self, ContentHash, FeedstockError, FeedstockName, Fingerprint, RenderFailure, Snapshot,
+    VariantCache,
 };
 use crate::recipe::RecipeFormat;
 
@@ -103,6 +104,7 @@ pub(crate) fn crawl(
     known: &HashMap<&str, Known<'_>>,
     reporter: &dyn BuildReporter,
 ) -> Vec<Crawled> {
+    let variants = VariantCache::new();
     checkouts
         .par_iter()
         .map(|checkout| {
@@ -110,7 +112,7 @@ pub(crate) fn crawl(
                 .get(checkout.name.as_str())
                 .copied()
                 .unwrap_or_default();
-            let crawled = crawl_one(checkout, known);
+            let crawled = crawl_one(checkout, known, &variants);
             reporter.advance(checkout.name.as_str());
             crawled
         })
@@ -118,7 +120,7 @@ pub(crate) fn crawl(
 }
 
 #[tracing::instrument(skip_all, fields(feedstock = %checkout.name))]
-fn crawl_one(checkout: &Checkout, known: Known<'_>) -> Crawled {
+fn crawl_one(checkout: &Checkout, known: Known<'_>, variants: &VariantCache) -> Crawled {
     let mut read = ReadFeedstock::default();
     match feedstock::fingerprint(&checkout.path) {
         Ok(fingerprint) => {
@@ -152,7 +154,7 @@ fn crawl_one(checkout: &Checkout, known: Known<'_>) -> Crawled {
             if let Some(message) = &loaded.config_error {
                 read.errors.push(config_failure(message));
             }
-            let render = feedstock::render(&loaded);
+            let render = feedstock::render_with_cache(&loaded, variants);
             read.attributes.platforms = render.platforms;
             read.errors.extend(render.errors);
             read.renders = render.renders;
