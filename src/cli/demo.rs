@@ -4,18 +4,18 @@
 //! would ask first (the hubs, the cycles). No network, no token.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::graph::{self, BuildOptions, BuildReporter, DepDirection, Store};
+use crate::graph::{self, BuildOptions, DepDirection, Store};
 use crate::universe::{self, DEFAULT_SEED, UniverseOptions};
 
 use super::ExitStatus;
+use super::progress::BarReporter;
 
 /// The entries a demo directory may hold; anything else means it is not ours to delete.
 const DEMO_ENTRIES: &[&str] = &[
@@ -73,7 +73,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitStatus> {
     )?;
 
     let started = Instant::now();
-    let reporter = BarReporter::new();
+    let reporter = BarReporter::new(true);
     let summary = graph::build(
         &BuildOptions {
             feedstocks_dir: feedstocks.clone(),
@@ -204,41 +204,4 @@ fn print_errors(out: &mut impl Write, store: &Store) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
-}
-
-/// A progress bar on stderr, hidden when stderr is not a terminal.
-struct BarReporter {
-    bar: ProgressBar,
-}
-
-impl BarReporter {
-    fn new() -> BarReporter {
-        let target = if std::io::stderr().is_terminal() {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        };
-        let bar = ProgressBar::with_draw_target(None, target);
-        if let Ok(style) =
-            ProgressStyle::with_template("{spinner} {pos}/{len} feedstocks {wide_bar}")
-        {
-            bar.set_style(style);
-        }
-        BarReporter { bar }
-    }
-}
-
-impl BuildReporter for BarReporter {
-    fn start(&self, total: usize) {
-        self.bar
-            .set_length(u64::try_from(total).unwrap_or(u64::MAX));
-    }
-
-    fn advance(&self, _feedstock: &str) {
-        self.bar.inc(1);
-    }
-
-    fn finish(&self) {
-        self.bar.finish_and_clear();
-    }
 }

@@ -4,19 +4,17 @@
 //! Flags are turned into library types here (`--json` into [`Output`], `--reverse` into
 //! [`DepDirection`]); the work is done by [`cascade::graph`](crate::graph).
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
-use crate::graph::{
-    self, BuildOptions, BuildReporter, BuildSummary, DepDirection, GraphError, NodeView, Store,
-};
+use crate::graph::{self, BuildOptions, BuildSummary, DepDirection, GraphError, NodeView, Store};
 
 use super::ExitStatus;
+use super::progress::BarReporter;
 
 /// Build the feedstock dependency graph and query it.
 #[derive(Debug, Args)]
@@ -164,7 +162,7 @@ fn build(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
         feedstocks_dir: args.feedstocks.clone(),
         db_path: args.db.db.clone(),
     };
-    let reporter = BarReporter::new(output);
+    let reporter = BarReporter::new(output == Output::Text);
     let summary = graph::build(&options, &reporter).with_context(|| {
         format!(
             "failed to build the graph of `{}`",
@@ -375,44 +373,5 @@ fn export(args: &ExportArgs) -> anyhow::Result<ExitStatus> {
                 .write_all(export.to_dot().as_bytes())?;
             Ok(ExitStatus::Success)
         }
-    }
-}
-
-/// A progress bar on stderr; hidden when stderr is not a terminal or output is JSON.
-struct BarReporter {
-    bar: ProgressBar,
-}
-
-impl BarReporter {
-    fn new(output: Output) -> BarReporter {
-        let visible = output == Output::Text && std::io::stderr().is_terminal();
-        let target = if visible {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        };
-        let bar = ProgressBar::with_draw_target(None, target);
-        if let Ok(style) =
-            ProgressStyle::with_template("{spinner} {pos}/{len} feedstocks {wide_bar} {msg}")
-        {
-            bar.set_style(style);
-        }
-        BarReporter { bar }
-    }
-}
-
-impl BuildReporter for BarReporter {
-    fn start(&self, total: usize) {
-        self.bar
-            .set_length(u64::try_from(total).unwrap_or(u64::MAX));
-    }
-
-    fn advance(&self, feedstock: &str) {
-        self.bar.set_message(feedstock.to_string());
-        self.bar.inc(1);
-    }
-
-    fn finish(&self) {
-        self.bar.finish_and_clear();
     }
 }

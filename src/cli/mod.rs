@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod demo;
 mod graph;
+mod progress;
 mod rerender;
 mod universe;
 
