@@ -15,10 +15,29 @@ use cascade::pinning::{
 
 const CASES: &str = "../shared/data/rerender-cases";
 
-/// Cases that differ, with the reason (a conda-smithy version difference or an input
-/// the data set does not contain). Byte-identity is never loosened for them: they are
-/// simply reported separately.
-const KNOWN: &[(&str, &str)] = &[];
+/// Cases that differ, with the reason: a difference of conda-smithy (or rattler-build)
+/// versions, or inputs the data set does not reproduce. Byte-identity is never loosened
+/// for them: each also has its own `#[ignore]`d test below that asserts it, and the
+/// conformance test asserts every other case.
+const KNOWN: &[(&str, &str)] = &[
+    (
+        "re2-feedstock",
+        "the feedstock's absl_grpc_proto_26Q2.yaml (libabseil 20260526) was applied, but the \
+         pinning snapshot named in the commit has an older file with the same name, \
+         migrator_ts and migration_number (libabseil 20260107), so rule 1.5 applies the \
+         pinning's copy; case.json notes a newer pinning commit existed 0.4 h earlier",
+    ),
+    (
+        "pydantic-core-feedstock",
+        "rattler_build_jinja 0.1.24 parses the spec of `match(python, \"3.14.* *_cp314t\")` \
+         strictly and fails; the rattler-build conda-smithy ran in 2026-03 accepted it",
+    ),
+    (
+        "threadpoolctl-feedstock",
+        "conda-smithy 3.34.1 (2024-04) wrote c_stdlib / c_stdlib_version (zipped with \
+         cdt_name) into noarch files; no later release in the data does",
+    ),
+];
 
 struct Case {
     name: String,
@@ -210,7 +229,7 @@ fn every_rerender_case_matches_conda_smithy_byte_for_byte() {
                     .unwrap_or_default(),
                 outcome.detail
             ));
-            if known.is_none() && is_modern {
+            if known.is_none() {
                 unexpected.push(case.name.clone());
             }
         }
@@ -221,8 +240,31 @@ fn every_rerender_case_matches_conda_smithy_byte_for_byte() {
     eprintln!("file names right: {names}/{total}");
     eprintln!("byte-identical: {identical}/{total}");
     eprintln!("modern (2025+) byte-identical: {modern_identical}/{modern}");
-    assert!(
-        unexpected.is_empty(),
-        "unexpected failures among modern cases: {unexpected:?}"
-    );
+    assert!(unexpected.is_empty(), "unexpected failures: {unexpected:?}");
+}
+
+/// Asserts one case byte-identical (the known differences, run with `--ignored`).
+fn assert_case(name: &str) {
+    let Some(cases) = cases() else { return };
+    let case = cases.iter().find(|c| c.name == name).expect("case exists");
+    let outcome = run_case(case);
+    assert!(outcome.identical, "{name}: {}", outcome.detail);
+}
+
+#[test]
+#[ignore = "re2: the data's pinning snapshot has an older absl_grpc_proto_26Q2.yaml than the one conda-smithy applied (see KNOWN)"]
+fn re2_matches_conda_smithy() {
+    assert_case("re2-feedstock");
+}
+
+#[test]
+#[ignore = "pydantic-core: rattler_build_jinja 0.1.24 rejects match(python, \"3.14.* *_cp314t\") (see KNOWN)"]
+fn pydantic_core_matches_conda_smithy() {
+    assert_case("pydantic-core-feedstock");
+}
+
+#[test]
+#[ignore = "threadpoolctl: conda-smithy 3.34.1 kept c_stdlib keys in noarch files (see KNOWN)"]
+fn threadpoolctl_matches_conda_smithy() {
+    assert_case("threadpoolctl-feedstock");
 }

@@ -6,6 +6,8 @@
 //! `pin_run_as_build` and the other `extend_keys`). Migrations (`migrations.rs`) fold into
 //! it, and `combine.rs` explodes it into variants.
 
+use std::collections::HashMap;
+
 use indexmap::IndexMap;
 
 use super::lines::SelectorError;
@@ -124,7 +126,7 @@ pub(crate) fn load_spec(text: &str, ns: &Namespace) -> Result<VariantSpec, SpecE
     let selected = super::lines::select_lines(text, ns)?;
     match load(&selected)? {
         None => Ok(VariantSpec::default()),
-        Some(node) => spec_from_node(&node),
+        Some(node) => spec_from_node(node),
     }
 }
 
@@ -136,7 +138,7 @@ pub(crate) fn load_prepared(text: &Prepared, ns: &Namespace) -> Result<VariantSp
     })?;
     match node {
         None => Ok(VariantSpec::default()),
-        Some(node) => spec_from_node(&node),
+        Some(node) => spec_from_node(node),
     }
 }
 
@@ -144,57 +146,71 @@ pub(crate) fn load_prepared(text: &Prepared, ns: &Namespace) -> Result<VariantSp
 pub fn load_plain_spec(text: &str) -> Result<VariantSpec, SpecError> {
     match load(text)? {
         None => Ok(VariantSpec::default()),
-        Some(node) => spec_from_node(&node),
+        Some(node) => spec_from_node(node),
     }
 }
 
 /// Converts a loaded mapping (without `__migrator` / `migrator_ts`) into a spec.
-pub(crate) fn spec_from_node(node: &Node) -> Result<VariantSpec, SpecError> {
-    let Node::Map(entries) = node else {
-        if node.is_null() {
-            return Ok(VariantSpec::default());
-        }
-        return Err(SpecError::NotAMapping);
+pub(crate) fn spec_from_node(node: Node) -> Result<VariantSpec, SpecError> {
+    let declared_extend: Vec<String> = node.get("extend_keys").map(scalars).unwrap_or_default();
+    let entries = match node {
+        Node::Map(entries) => entries,
+        other if other.is_null() => return Ok(VariantSpec::default()),
+        _ => return Err(SpecError::NotAMapping),
     };
     let mut spec = VariantSpec::default();
-    let declared_extend: Vec<String> = node.get("extend_keys").map(scalars).unwrap_or_default();
     for (key, value) in entries {
-        if is_empty(value) {
+        if is_empty(&value) {
             continue;
         }
         if key.contains('-') {
             return Err(SpecError::InvalidKey {
-                key: key.clone(),
+                key,
                 reason: "variant keys use `_`, not `-` (write `libjpeg_turbo` for \
                          `libjpeg-turbo`)"
                     .to_string(),
             });
         }
         match key.as_str() {
-            "zip_keys" => spec.zip_keys = zip_groups(key, value)?,
-            "pin_run_as_build" => spec.pin_run_as_build = pins(key, value)?,
-            _ if DEFAULT_EXTEND_KEYS.contains(&key.as_str()) || declared_extend.contains(key) => {
-                spec.extend.insert(key.clone(), scalars(value));
+            "zip_keys" => spec.zip_keys = zip_groups(&key, &value)?,
+            "pin_run_as_build" => spec.pin_run_as_build = pins(&key, &value)?,
+            _ if DEFAULT_EXTEND_KEYS.contains(&key.as_str()) || declared_extend.contains(&key) => {
+                spec.extend.insert(key, into_scalars(value));
             }
             _ => {
-                let values = match value {
-                    Node::Map(_) => {
-                        return Err(SpecError::BadValue {
-                            key: key.clone(),
-                            reason: "a mapping is only allowed for `pin_run_as_build` and \
-                                     declared `extend_keys`"
-                                .to_string(),
-                        });
-                    }
-                    other => scalars(other),
-                };
+                if matches!(value, Node::Map(_)) {
+                    return Err(SpecError::BadValue {
+                        key,
+                        reason: "a mapping is only allowed for `pin_run_as_build` and \
+                                 declared `extend_keys`"
+                            .to_string(),
+                    });
+                }
+                let values = into_scalars(value);
                 if !values.is_empty() {
-                    spec.values.insert(key.clone(), values);
+                    spec.values.insert(key, values);
                 }
             }
         }
     }
     Ok(spec)
+}
+
+/// [`scalars`], taking the strings out of the node.
+fn into_scalars(node: Node) -> Vec<String> {
+    match node {
+        Node::Scalar { .. } if node.is_null() => Vec::new(),
+        Node::Scalar { text, .. } => vec![text],
+        Node::Seq(items) => items
+            .into_iter()
+            .filter(|i| !i.is_null())
+            .filter_map(|i| match i {
+                Node::Scalar { text, .. } => Some(text),
+                _ => None,
+            })
+            .collect(),
+        Node::Map(_) => Vec::new(),
+    }
 }
 
 /// conda-build's `trim_empty_keys`: `None`, `""`, `[]` and `{}` are empty.
@@ -333,10 +349,10 @@ pub fn internal_defaults(subdir: &str) -> VariantSpec {
 }
 
 /// Combines specs, lowest priority first, with conda-build's rules (`combine_specs`).
-pub fn combine(specs: &[&VariantSpec]) -> Result<VariantSpec, SpecError> {
+pub fn combine(specs: Vec<VariantSpec>) -> Result<VariantSpec, SpecError> {
     let mut out = VariantSpec::default();
     // zip_keys of every file are known before any value is merged.
-    for spec in specs {
+    for spec in &specs {
         for group in &spec.zip_keys {
             if !out.zip_keys.contains(group) {
                 out.zip_keys.push(group.clone());
@@ -344,70 +360,78 @@ pub fn combine(specs: &[&VariantSpec]) -> Result<VariantSpec, SpecError> {
         }
     }
     for spec in specs {
-        for (package, pin) in &spec.pin_run_as_build {
-            let entry = out.pin_run_as_build.entry(package.clone()).or_default();
+        let extend_keys = spec.extend_keys();
+        // The lengths this file gives to zipped keys (the only keys merging looks across).
+        let zipped_here: HashMap<String, usize> = spec
+            .values
+            .iter()
+            .filter(|(k, _)| out.group_of(k).is_some())
+            .map(|(k, v)| (k.clone(), v.len()))
+            .collect();
+        for (package, pin) in spec.pin_run_as_build {
+            let entry = out.pin_run_as_build.entry(package).or_default();
             for (k, v) in pin {
-                entry.insert(k.clone(), v.clone());
+                entry.insert(k, v);
             }
         }
-        for (key, values) in &spec.extend {
-            let entry = out.extend.entry(key.clone()).or_default();
+        for (key, values) in spec.extend {
+            let entry = out.extend.entry(key).or_default();
             for value in values {
-                if !entry.contains(value) {
-                    entry.push(value.clone());
+                if !entry.contains(&value) {
+                    entry.push(value);
                 }
             }
         }
-        let extend_keys = spec.extend_keys();
-        for (key, values) in &spec.values {
-            if extend_keys.contains(key) {
-                let entry = out.extend.entry(key.clone()).or_default();
+        for (key, values) in spec.values {
+            if extend_keys.contains(&key) {
+                let entry = out.extend.entry(key).or_default();
                 for value in values {
-                    if !entry.contains(value) {
-                        entry.push(value.clone());
+                    if !entry.contains(&value) {
+                        entry.push(value);
                     }
                 }
                 continue;
             }
-            merge_key(&mut out, spec, key, values)?;
+            merge_key(&mut out, &zipped_here, key, values)?;
         }
     }
     Ok(out)
 }
 
-/// Merges one key of `spec` into `out`, keeping zip groups consistent (reference §2.3).
+/// Merges one key of a file into `out`, keeping zip groups consistent (reference §2.3).
+/// `zipped_here` holds the lengths the file gives to its zipped keys.
 fn merge_key(
     out: &mut VariantSpec,
-    spec: &VariantSpec,
-    key: &str,
-    values: &[String],
+    zipped_here: &HashMap<String, usize>,
+    key: String,
+    values: Vec<String>,
 ) -> Result<(), SpecError> {
-    let Some(group) = out.group_of(key).cloned() else {
-        out.values.insert(key.to_string(), values.to_vec());
+    let Some(group) = out.group_of(&key).cloned() else {
+        out.values.insert(key, values);
         return Ok(());
     };
-    if group.iter().all(|k| spec.values.contains_key(k)) {
+    if group.iter().all(|k| zipped_here.contains_key(k)) {
         let lengths: Vec<usize> = group
             .iter()
-            .filter_map(|k| spec.values.get(k).map(Vec::len))
+            .filter_map(|k| zipped_here.get(k).copied())
             .collect();
         if lengths.iter().any(|l| *l != values.len()) {
             return Err(SpecError::ZipLength { group, lengths });
         }
-        out.values.insert(key.to_string(), values.to_vec());
+        out.values.insert(key, values);
         return Ok(());
     }
-    let Some(current) = out.values.get(key) else {
+    let Some(current) = out.values.get(&key) else {
         // A partially given group key that no earlier file defined is ignored.
         return Ok(());
     };
     let same_length = group
         .iter()
-        .filter(|k| k.as_str() != key)
+        .filter(|k| **k != key)
         .filter_map(|k| out.values.get(k))
         .all(|v| v.len() == values.len());
     if same_length {
-        out.values.insert(key.to_string(), values.to_vec());
+        out.values.insert(key, values);
         return Ok(());
     }
     if values.iter().all(|v| current.contains(v)) {
@@ -416,7 +440,7 @@ fn merge_key(
         return Ok(());
     }
     Err(SpecError::BadValue {
-        key: key.to_string(),
+        key,
         reason: format!(
             "it is zipped with {group:?} but its {} value(s) neither match the group's \
              length nor select a subset of the existing values",
@@ -477,7 +501,7 @@ mod tests {
         .unwrap();
         let local =
             load_plain_spec("c_compiler_version: [21]\ncxx_compiler_version: [21]\n").unwrap();
-        let combined = combine(&[&pinning, &local]).unwrap();
+        let combined = combine(vec![pinning, local]).unwrap();
         assert_eq!(
             combined.get("c_compiler_version"),
             Some(&["21".to_string()][..])
@@ -492,7 +516,7 @@ mod tests {
     fn zipped_keys_of_different_lengths_in_one_file_are_an_error() {
         let spec = load_plain_spec("a: [1, 2]\nb: [1]\nzip_keys: [[a, b]]\n").unwrap();
         assert!(matches!(
-            combine(&[&spec]),
+            combine(vec![spec]),
             Err(SpecError::ZipLength { .. })
         ));
     }
@@ -505,7 +529,7 @@ mod tests {
             &linux(),
         )
         .unwrap();
-        let combined = combine(&[&defaults, &pinning]).unwrap();
+        let combined = combine(vec![defaults, pinning]).unwrap();
         assert!(combined.pin_run_as_build.contains_key("python"));
         assert!(combined.pin_run_as_build.contains_key("vlfeat"));
     }

@@ -6,6 +6,7 @@
 //! and keeps per-variant rows only for keys that can vary. A variant is an index into
 //! the rows.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,9 +25,10 @@ const SPECIAL: [&str; 4] = [
 
 /// All variants of a platform.
 #[derive(Debug, Clone)]
-pub(crate) struct Matrix {
-    /// Keys with one value in every variant.
-    pub(crate) constant: IndexMap<String, String>,
+pub(crate) struct Matrix<'a> {
+    /// Keys with one value in every variant (borrowed from the spec; the pinning has
+    /// ~300 of them).
+    pub(crate) constant: IndexMap<&'a str, Cow<'a, str>>,
     /// Keys that take their value from the row.
     pub(crate) varying: Vec<String>,
     /// One row per variant: values of `varying`, in order.
@@ -38,7 +40,7 @@ pub(crate) struct Matrix {
     pub(crate) free: Vec<(Vec<String>, Vec<Vec<String>>)>,
 }
 
-impl Matrix {
+impl<'a> Matrix<'a> {
     /// Explodes a spec (conda-build `dict_of_lists_to_list_of_dicts`): every key is a
     /// dimension, a zip group is one dimension of zipped rows (cut to the shortest list,
     /// as Python's `zip` does).
@@ -46,7 +48,7 @@ impl Matrix {
     /// Dimensions without a `relevant` key are kept aside ([`Matrix::free`]): the
     /// pinning has many multi-valued keys a recipe never uses, and multiplying them out
     /// would only make more identical variants.
-    pub(crate) fn explode(spec: &VariantSpec, relevant: &dyn Fn(&str) -> bool) -> Matrix {
+    pub(crate) fn explode(spec: &'a VariantSpec, relevant: &dyn Fn(&str) -> bool) -> Matrix<'a> {
         let mut constant = IndexMap::new();
         let mut dims: Vec<(Vec<String>, Vec<Vec<String>>)> = Vec::new();
         let zip_keys: Vec<Vec<String>> = spec
@@ -66,8 +68,10 @@ impl Matrix {
                 group.iter().filter_map(|k| spec.values.get(k)).collect();
             let len = lists.iter().map(|l| l.len()).min().unwrap_or(0);
             if len == 1 {
-                for (k, l) in group.iter().zip(&lists) {
-                    constant.insert(k.clone(), l[0].clone());
+                for k in group {
+                    if let Some((key, list)) = spec.values.get_key_value(k.as_str()) {
+                        constant.insert(key.as_str(), Cow::Borrowed(list[0].as_str()));
+                    }
                 }
             } else {
                 let rows = (0..len)
@@ -83,7 +87,7 @@ impl Matrix {
             }
             match values.as_slice() {
                 [one] => {
-                    constant.insert(key.clone(), one.clone());
+                    constant.insert(key.as_str(), Cow::Borrowed(one.as_str()));
                 }
                 many => dims.push((
                     vec![key.clone()],
@@ -126,7 +130,7 @@ impl Matrix {
     /// The value of a key in a variant.
     pub(crate) fn value(&self, variant: usize, key: &str) -> Option<&str> {
         if let Some(v) = self.constant.get(key) {
-            return Some(v);
+            return Some(v.as_ref());
         }
         if let Some(column) = self.varying.iter().position(|k| k == key) {
             return self.rows.get(variant)?.get(column).map(String::as_str);
@@ -140,7 +144,7 @@ impl Matrix {
     pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
         self.constant
             .keys()
-            .map(String::as_str)
+            .copied()
             .chain(self.varying.iter().map(String::as_str))
             .chain(
                 self.free
@@ -200,12 +204,12 @@ impl Matrix {
         };
         if all_constant {
             let values = compute(
-                self.constant.get(S).map(String::as_str),
-                self.constant.get(M).map(String::as_str),
-                self.constant.get(K).map(String::as_str),
+                self.constant.get(S).map(|v| v.as_ref()),
+                self.constant.get(M).map(|v| v.as_ref()),
+                self.constant.get(K).map(|v| v.as_ref()),
             );
             for (key, value) in [S, M, K].iter().zip(values) {
-                self.constant.insert(key.to_string(), value);
+                self.constant.insert(key, Cow::Owned(value));
             }
             return;
         }
@@ -214,7 +218,7 @@ impl Matrix {
             if let Some(value) = self.constant.shift_remove(key) {
                 self.varying.push(key.to_string());
                 for row in &mut self.rows {
-                    row.push(value.clone());
+                    row.push(value.to_string());
                 }
             } else if !self.varying.iter().any(|v| v == key) {
                 self.varying.push(key.to_string());
@@ -274,7 +278,7 @@ pub(crate) struct JobConfig {
 /// What collapsing needs besides the matrix and the metas.
 pub(crate) struct CollapseInput<'a> {
     /// The matrix.
-    pub(crate) matrix: &'a Matrix,
+    pub(crate) matrix: &'a Matrix<'a>,
     /// The kept metas.
     pub(crate) metas: &'a [Meta],
     /// Every key any meta uses, plus always-kept keys.
@@ -517,8 +521,10 @@ mod tests {
     use super::*;
     use crate::pinning::cbc::load_plain_spec;
 
-    fn matrix(text: &str) -> Matrix {
-        Matrix::explode(&load_plain_spec(text).unwrap(), &|_| true)
+    fn matrix(text: &str) -> Matrix<'static> {
+        // Tests only: the spec lives as long as the test process.
+        let spec: &'static VariantSpec = Box::leak(Box::new(load_plain_spec(text).unwrap()));
+        Matrix::explode(spec, &|_| true)
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::lines::{SelectorError, select_lines};
 use super::namespace::with_variant;
 use super::selector::Namespace;
 use super::used_vars::{
-    RequirementNames, Rules, Scan, mentioned_keys, output_sections, outputs_text, script_used,
+    RequirementNames, Rules, Scan, ScanCache, output_sections, outputs_text, script_used,
     top_level_text, used_in_meta,
 };
 
@@ -35,6 +35,8 @@ pub(crate) struct V0Recipe<'a> {
     pub(crate) scripts: &'a BTreeMap<String, String>,
     /// Release-dependent scan rules.
     pub(crate) rules: Rules,
+    /// Scan results shared by the platforms.
+    pub(crate) scans: &'a ScanCache,
 }
 
 /// Why a variant could not be rendered.
@@ -58,15 +60,18 @@ pub enum V0Error {
 }
 
 /// The recipe variant conda-build renders first (with the first input variant).
+///
+/// Its build platform is the target: smithy does not tell conda-build about
+/// cross-compilation, so `build_platform != target_platform` selectors are false while
+/// rendering (only `BUILD_PLATFORM` in the environment says otherwise).
 fn variant_of(
-    matrix: &Matrix,
+    matrix: &Matrix<'_>,
     index: usize,
     target: rattler_conda_types::Subdir,
-    build: rattler_conda_types::Subdir,
+    reads: &dyn Fn(&str) -> bool,
 ) -> Variant {
     let mut variant = Variant::for_platform(target);
-    variant.set_build_platform(build);
-    for key in matrix.keys() {
+    for key in matrix.keys().filter(|k| reads(k)) {
         if let Some(value) = matrix.value(index, key) {
             variant.set(key, Value::String(value.to_string()));
         }
@@ -78,9 +83,8 @@ fn variant_of(
 /// python value leaves the input variants.
 pub(crate) fn reduce_noarch_python(
     input: &V0Recipe<'_>,
-    matrix: &mut Matrix,
+    matrix: &mut Matrix<'_>,
     subdir: &str,
-    build_subdir: &str,
 ) -> Result<(), V0Error> {
     if matrix.rows.len() < 2 || !matrix.varying.iter().any(|k| k == "python") {
         return Ok(());
@@ -88,13 +92,9 @@ pub(crate) fn reduce_noarch_python(
     let target = subdir
         .parse()
         .map_err(|_| V0Error::Platform(subdir.to_string()))?;
-    let build = build_subdir
-        .parse()
-        .map_err(|_| V0Error::Platform(build_subdir.to_string()))?;
     // conda-build decides on the recipe parsed before any variant is applied: keys the
     // recipe tests (`noarch: python  # [use_noarch]`) are undefined there.
-    let mut bare = Variant::for_platform(target);
-    bare.set_build_platform(build);
+    let bare = Variant::for_platform(target);
     let noarch = input
         .recipe
         .render(&bare)
@@ -119,10 +119,10 @@ pub(crate) fn reduce_noarch_python(
 /// Renders every distinct variant of the matrix and returns the kept metas.
 pub(crate) fn metas(
     input: &V0Recipe<'_>,
-    matrix: &Matrix,
+    matrix: &Matrix<'_>,
+    mentioned: &dyn Fn(&str) -> bool,
     platform_ns: &Namespace,
     subdir: &str,
-    build_subdir: &str,
     keep_noarch: bool,
 ) -> Result<Vec<Meta>, V0Error> {
     let relevant: Vec<&str> = matrix
@@ -141,21 +141,21 @@ pub(crate) fn metas(
         groups.entry(key).or_default().push(v);
     }
     let all_keys: BTreeSet<String> = matrix.keys().map(str::to_string).collect();
-    let keys = candidate_keys(input, &all_keys);
+    // Keys no recipe text mentions cannot be found by a scan, nor read by a render.
+    let keys: BTreeSet<String> = all_keys.iter().filter(|k| mentioned(k)).cloned().collect();
+    let reads = |key: &str| keys.contains(key) || input.recipe.used_variables().contains(key);
     let mut scans: HashMap<u64, BTreeSet<String>> = HashMap::new();
     let ignore_build_only_deps = vec!["python".to_string(), "numpy".to_string()];
     let target = subdir
         .parse()
         .map_err(|_| V0Error::Platform(subdir.to_string()))?;
-    let build = build_subdir
-        .parse()
-        .map_err(|_| V0Error::Platform(build_subdir.to_string()))?;
     let mut metas: Vec<Meta> = Vec::new();
     for variants in groups.values() {
         let first = variants[0];
-        let variant = variant_of(matrix, first, target, build);
+        let variant = variant_of(matrix, first, target, &reads);
         let values: Vec<(&str, &str)> = matrix
             .keys()
+            .filter(|k| reads(k))
             .filter_map(|k| matrix.value(first, k).map(|v| (k, v)))
             .collect();
         let rendered = input
@@ -236,6 +236,7 @@ pub(crate) fn metas(
                 requirements: &reqs,
                 ignore_build_only_deps: &ignore_build_only_deps,
                 rules: input.rules,
+                cache: input.scans,
             };
             let mut used_top = memo(&mut scans, &scan_top);
             if let Some(script) = top_script {
@@ -249,6 +250,7 @@ pub(crate) fn metas(
                     requirements: &reqs,
                     ignore_build_only_deps: &ignore_build_only_deps,
                     rules: input.rules,
+                    cache: input.scans,
                 };
                 let mut used = memo(&mut scans, &scan);
                 if let Some(script) = output_script(own).and_then(|s| input.scripts.get(s)) {
@@ -283,15 +285,6 @@ pub(crate) fn metas(
         }
     }
     Ok(metas)
-}
-
-/// The keys a scan can find at all (see [`mentioned_keys`]).
-fn candidate_keys(input: &V0Recipe<'_>, keys: &BTreeSet<String>) -> BTreeSet<String> {
-    let mut texts: Vec<&str> = vec![input.text];
-    texts.extend(input.build_sh);
-    texts.extend(input.bld_bat);
-    texts.extend(input.scripts.values().map(String::as_str));
-    mentioned_keys(keys.iter().map(String::as_str), &texts)
 }
 
 /// `used_in_meta`, memoised on its inputs (variants that select the same recipe lines

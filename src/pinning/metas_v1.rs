@@ -44,7 +44,7 @@ fn variable(value: &str) -> Variable {
 /// merged macOS deployment targets.
 fn variant_config(
     spec: &VariantSpec,
-    matrix: &Matrix,
+    matrix: &Matrix<'_>,
     relevant: &dyn Fn(&str) -> bool,
 ) -> VariantConfig {
     let mut variants: BTreeMap<NormalizedKey, Vec<Variable>> = BTreeMap::new();
@@ -58,7 +58,7 @@ fn variant_config(
         if !relevant(key) {
             continue;
         }
-        let values = match matrix.constant.get(key) {
+        let values = match matrix.constant.get(key.as_str()) {
             Some(one) => vec![variable(one)],
             None => values.iter().map(|v| variable(v)).collect(),
         };
@@ -66,13 +66,13 @@ fn variant_config(
     }
     for (key, value) in matrix.constant.iter().filter(|(k, _)| relevant(k)) {
         variants
-            .entry(NormalizedKey::from(key.as_str()))
+            .entry(NormalizedKey::from(*key))
             .or_insert_with(|| vec![variable(value)]);
     }
     let zip_keys: Vec<Vec<NormalizedKey>> = matrix
         .zip_keys
         .iter()
-        .filter(|g| g.iter().all(|k| !matrix.constant.contains_key(k)))
+        .filter(|g| g.iter().all(|k| !matrix.constant.contains_key(k.as_str())))
         .map(|g| g.iter().map(|k| NormalizedKey::from(k.as_str())).collect())
         .collect();
     VariantConfig {
@@ -86,7 +86,7 @@ fn variant_config(
 pub(crate) fn metas(
     recipe: &stage0::Recipe,
     spec: &VariantSpec,
-    matrix: &Matrix,
+    matrix: &Matrix<'_>,
     relevant: &dyn Fn(&str) -> bool,
     subdir: &str,
     keep_noarch: bool,

@@ -139,7 +139,11 @@ pub fn resolve(
         return Ok(resolution);
     };
     let mut upstream = Vec::with_capacity(pinning.len());
-    for file in pinning {
+    // Only files a feedstock file shares its name with can matter.
+    for file in pinning
+        .iter()
+        .filter(|p| feedstock.iter().any(|f| f.name == p.name))
+    {
         // A broken file in the pinning only matters if a feedstock refers to it.
         if let Ok(id) = identity(file) {
             upstream.push((file, id));
@@ -258,7 +262,7 @@ impl Migration {
             .filter(|(k, _)| k != "__migrator" && k != "migrator_ts")
             .cloned()
             .collect();
-        let spec = spec_from_node(&Node::Map(rest)).map_err(|source| MigrationError::Spec {
+        let spec = spec_from_node(Node::Map(rest)).map_err(|source| MigrationError::Spec {
             path: path.clone(),
             source,
         })?;

@@ -52,7 +52,9 @@ pub(crate) fn platform_namespace(subdir: &str, env: &SmithyEnv) -> Namespace {
         flag(&mut ns, machine, subdir.ends_with(&format!("-{machine}")));
     }
     ns.set("nomkl", PyValue::Bool(false));
-    ns.set("build_platform", PyValue::Str(env.build_platform.clone()));
+    // conda-build's `build_platform` is the target while smithy renders (it is not told
+    // about cross-compilation); the real build platform is only in `BUILD_PLATFORM`.
+    ns.set("build_platform", PyValue::Str(subdir.to_string()));
     ns.set_env("BUILD_PLATFORM", &env.build_platform);
     ns.set_env("CONFIG_VERSION", "2");
     if let Some(version) = &env.default_linux_version {

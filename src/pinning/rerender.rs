@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use tracing::debug;
 
 use crate::recipe::{Recipe, RecipeError, RecipeFormat};
@@ -22,7 +23,7 @@ use super::migrations::{self, MigrationError, MigrationFile, PreparedMigration, 
 use super::namespace::{SmithyEnv, platform_namespace};
 use super::platforms::{BuildTool, ForgeConfig, ForgeConfigError, Target};
 use super::prepared::Prepared;
-use super::used_vars::{Rules, mentioned_keys};
+use super::used_vars::{Mentions, Rules, ScanCache};
 
 /// Everything the rerender reads from a feedstock.
 #[derive(Debug, Clone, Default)]
@@ -207,13 +208,26 @@ pub fn rerender(
             .iter()
             .map(PreparedMigration::new)
             .collect(),
+        mentions: {
+            let mut texts: Vec<&str> = vec![&inputs.recipe];
+            texts.extend(inputs.build_sh.as_deref());
+            texts.extend(inputs.bld_bat.as_deref());
+            texts.extend(inputs.scripts.values().map(String::as_str));
+            Mentions::new(&texts)
+        },
+        mentioned: std::sync::Mutex::default(),
+        scans: ScanCache::default(),
     };
     let mut output = RerenderOutput {
         migrations: resolution.clone(),
         ..RerenderOutput::default()
     };
-    for target in forge.targets() {
-        let files = context.platform(&target)?;
+    // Platforms are independent: render them in parallel, report in platform order.
+    let targets = forge.targets();
+    let rendered: Vec<Result<BTreeMap<String, String>, RerenderError>> =
+        targets.par_iter().map(|t| context.platform(t)).collect();
+    for (target, files) in targets.iter().zip(rendered) {
+        let files = files?;
         if files.is_empty() {
             output.empty_platforms.push((
                 target.name.clone(),
@@ -235,6 +249,11 @@ struct Context<'a> {
     pinning_cbc: Prepared,
     local_cbc: Option<Prepared>,
     migrations: Vec<PreparedMigration>,
+    /// The recipe's texts, and which keys they mention (remembered across platforms).
+    mentions: Mentions,
+    mentioned: std::sync::Mutex<std::collections::HashMap<String, bool>>,
+    /// Key scans of the recipe text, shared by the platforms.
+    scans: ScanCache,
 }
 
 impl Context<'_> {
@@ -266,8 +285,7 @@ impl Context<'_> {
                 source,
             })?);
         }
-        let refs: Vec<&VariantSpec> = layers.iter().collect();
-        let combined = combine(&refs).map_err(|source| RerenderError::Spec {
+        let combined = combine(layers).map_err(|source| RerenderError::Spec {
             file: "combined variant files".to_string(),
             platform: target.name.clone(),
             source,
@@ -309,20 +327,16 @@ impl Context<'_> {
                     rules: Rules {
                         classic_jinja: self.compat.classic_jinja,
                     },
+                    scans: &self.scans,
                 };
-                metas_v0::reduce_noarch_python(
-                    &input,
-                    &mut matrix,
-                    &target.subdir,
-                    &target.build_subdir,
-                )
-                .map_err(v0_error)?;
+                metas_v0::reduce_noarch_python(&input, &mut matrix, &target.subdir)
+                    .map_err(v0_error)?;
                 let metas = metas_v0::metas(
                     &input,
                     &matrix,
+                    &|key| self.mentioned(key),
                     &ns,
                     &target.subdir,
-                    &target.build_subdir,
                     target.keep_noarch,
                 )
                 .map_err(v0_error)?;
@@ -382,11 +396,12 @@ impl Context<'_> {
 
     /// Keys an output could use or a file always keeps; the others never vary a job.
     fn relevant_keys(&self, spec: &VariantSpec) -> BTreeSet<String> {
-        let mut texts: Vec<&str> = vec![&self.inputs.recipe];
-        texts.extend(self.inputs.build_sh.as_deref());
-        texts.extend(self.inputs.bld_bat.as_deref());
-        texts.extend(self.inputs.scripts.values().map(String::as_str));
-        let mut relevant = mentioned_keys(spec.values.keys().map(String::as_str), &texts);
+        let mut relevant: BTreeSet<String> = spec
+            .values
+            .keys()
+            .filter(|k| self.mentioned(k))
+            .cloned()
+            .collect();
         if let Parsed::V0(recipe) = self.parsed {
             relevant.extend(recipe.used_variables().iter().cloned());
         }
@@ -408,11 +423,26 @@ impl Context<'_> {
         relevant
     }
 
+    /// True when the recipe (or a build script) can use the key at all (see
+    /// [`Mentions`]); answers are remembered across platforms.
+    fn mentioned(&self, key: &str) -> bool {
+        let mut cache = self
+            .mentioned
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(known) = cache.get(key) {
+            return *known;
+        }
+        let known = self.mentions.mentions(key);
+        cache.insert(key.to_string(), known);
+        known
+    }
+
     /// `all_used` and the top-level loop variables (reference §2.6 "collapsing").
     fn used_keys(
         &self,
         metas: &[Meta],
-        matrix: &Matrix,
+        matrix: &Matrix<'_>,
         target: &Target,
     ) -> (BTreeSet<String>, BTreeSet<String>) {
         let mut all_used: BTreeSet<String> = BTreeSet::new();

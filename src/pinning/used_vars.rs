@@ -10,7 +10,10 @@
 //!
 //! v1 recipes are not handled here: rattler-build reports their used keys per output.
 
-use std::collections::BTreeSet;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::{Mutex, PoisonError};
 
 /// A key is a word made of these characters.
 fn is_word(c: char) -> bool {
@@ -432,24 +435,34 @@ pub(crate) fn script_used(
     used
 }
 
-/// The keys a recipe can use at all: those its texts mention (with `-` read as `_`),
-/// compiler and stdlib keys whose language they name, and the keys scans add on their
-/// own (`CONDA_BUILD_SYSROOT`, `cdt_*`). Every other key is certainly unused, which lets
-/// the rerender skip it everywhere.
-pub(crate) fn mentioned_keys<'a>(
-    keys: impl Iterator<Item = &'a str>,
-    texts: &[&str],
-) -> BTreeSet<String> {
-    let dashless: Vec<String> = texts.iter().map(|t| t.replace('-', "_")).collect();
-    keys.filter(|key| {
+/// The texts a recipe consists of (recipe, build scripts), for asking which keys it can
+/// use at all: those the texts mention (with `-` read as `_`), compiler and stdlib keys
+/// whose language they name, and the keys scans add on their own
+/// (`CONDA_BUILD_SYSROOT`, `cdt_*`). Every other key is certainly unused, which lets the
+/// rerender skip it everywhere.
+#[derive(Debug)]
+pub(crate) struct Mentions {
+    texts: Vec<String>,
+    dashless: Vec<String>,
+}
+
+impl Mentions {
+    /// Prepares the texts.
+    pub(crate) fn new(texts: &[&str]) -> Mentions {
+        Mentions {
+            texts: texts.iter().map(|t| t.to_string()).collect(),
+            dashless: texts.iter().map(|t| t.replace('-', "_")).collect(),
+        }
+    }
+
+    /// True when the key can be used.
+    pub(crate) fn mentions(&self, key: &str) -> bool {
         let lang = language_of(key).map(|(_, lang)| lang);
-        dashless.iter().any(|t| t.contains(*key))
-            || lang.is_some_and(|l| texts.iter().any(|t| t.contains(l)))
-            || *key == "CONDA_BUILD_SYSROOT"
+        self.dashless.iter().any(|t| t.contains(key))
+            || lang.is_some_and(|l| self.texts.iter().any(|t| t.contains(l)))
+            || key == "CONDA_BUILD_SYSROOT"
             || key.starts_with("cdt_")
-    })
-    .map(str::to_string)
-    .collect()
+    }
 }
 
 /// Requirement names of one rendered package, by section, for `trim_build_only_deps`.
@@ -477,13 +490,46 @@ pub(crate) struct Scan<'a> {
     pub(crate) ignore_build_only_deps: &'a [String],
     /// Release-dependent scan rules.
     pub(crate) rules: Rules,
+    /// Results shared by every platform of a rerender.
+    pub(crate) cache: &'a ScanCache,
+}
+
+/// Results of [`find_used`] by (keys, text, pass): the raw recipe text is the same on
+/// every platform, and selected texts often are, so most scans are asked for many times.
+#[derive(Debug, Default)]
+pub(crate) struct ScanCache(Mutex<HashMap<u64, BTreeSet<String>>>);
+
+impl ScanCache {
+    /// [`find_used`], remembered.
+    pub(crate) fn find_used(
+        &self,
+        keys: &BTreeSet<String>,
+        text: &str,
+        selectors_only: bool,
+        rules: Rules,
+    ) -> BTreeSet<String> {
+        let mut hasher = DefaultHasher::new();
+        keys.hash(&mut hasher);
+        text.hash(&mut hasher);
+        selectors_only.hash(&mut hasher);
+        rules.classic_jinja.hash(&mut hasher);
+        let id = hasher.finish();
+        let lock = || self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(found) = lock().get(&id) {
+            return found.clone();
+        }
+        let found = find_used(keys, text, selectors_only, rules);
+        lock().insert(id, found.clone());
+        found
+    }
 }
 
 /// conda-build's `_get_used_vars_meta_yaml`.
 pub(crate) fn used_in_meta(scan: &Scan<'_>) -> BTreeSet<String> {
-    let mut all = find_used(scan.keys, scan.raw, true, scan.rules);
-    all.extend(find_used(scan.keys, scan.selected, false, scan.rules));
-    let reqs = find_used(
+    let cache = scan.cache;
+    let mut all = cache.find_used(scan.keys, scan.raw, true, scan.rules);
+    all.extend(cache.find_used(scan.keys, scan.selected, false, scan.rules));
+    let reqs = cache.find_used(
         scan.keys,
         requirements_text(scan.selected),
         false,
