@@ -2,6 +2,8 @@
 //! package feedstock renders on every platform it has `.ci_support` files for, and a table
 //! of spot checks derived by reading the recipes holds.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -9,13 +11,7 @@ use cascade::feedstock::{self, FeedstockRender};
 use cascade::recipe::Section;
 
 fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/feedstocks");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: ../shared/data/feedstocks is absent (a clone without shared data)");
-        None
-    }
+    common::shared_data("feedstocks")
 }
 
 fn render(corpus: &Path, name: &str) -> FeedstockRender {

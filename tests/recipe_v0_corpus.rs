@@ -2,6 +2,8 @@
 //! `../shared/data/feedstocks`: every v0 recipe renders for every one of its
 //! `.ci_support` variants, and spot checks derived by reading the recipes hold.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -10,13 +12,7 @@ use cascade::recipe::{Recipe, RecipeFormat, RenderedRecipe, Section, Variant};
 use rattler_conda_types::Subdir;
 
 fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/feedstocks");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: ../shared/data/feedstocks is absent (a clone without shared data)");
-        None
-    }
+    common::shared_data("feedstocks")
 }
 
 /// The platform a `.ci_support` file name starts with (`linux_aarch64_...` → linux-aarch64).

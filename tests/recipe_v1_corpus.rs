@@ -6,6 +6,8 @@
 //! One real recipe does not render, in cascade or in rattler-build itself (py-rattler-build
 //! 0.73 fails the same way): see [`KNOWN_FAILURES`].
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -15,17 +17,9 @@ use cascade::recipe::{Noarch, Recipe, RecipeFormat, RenderedRecipe, Section, Var
 use cascade::universe::{self, UniverseOptions};
 use rattler_conda_types::Subdir;
 
-const FEEDSTOCKS: &str = "../shared/data/feedstocks";
-
 /// The feedstocks directory, or `None` (after saying so) when the data is absent.
 fn feedstocks() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(FEEDSTOCKS);
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: {} is absent", dir.display());
-        None
-    }
+    common::shared_data("feedstocks")
 }
 
 /// The platform a `.ci_support` file name stands for: `linux_aarch64_python3.12.yaml`
