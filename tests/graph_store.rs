@@ -517,6 +517,147 @@ fn an_incremental_build_equals_a_fresh_build_of_the_same_tree() {
     assert_eq!(incremental["externals"], fresh["externals"]);
 }
 
+/// Writes a v1 feedstock for linux-64 into a universe directory.
+fn write_v1(feedstocks: &Path, dir: &str, recipe: &str) {
+    let dir = feedstocks.join(format!("{dir}-feedstock"));
+    fs_err::create_dir_all(dir.join("recipe")).unwrap();
+    fs_err::create_dir_all(dir.join(".ci_support")).unwrap();
+    fs_err::write(dir.join("recipe/recipe.yaml"), recipe).unwrap();
+    fs_err::write(
+        dir.join(".ci_support/linux_64_.yaml"),
+        "target_platform:\n- linux-64\n",
+    )
+    .unwrap();
+}
+
+/// A few changes to a built universe take the partial path (only the nodes a change
+/// reaches are recomputed), and every kind of change that moves edges of other nodes
+/// ends in exactly the graph a fresh build gives: a renamed output, changed strong
+/// run_exports, a removed dependency, a new producer of an external name.
+#[test]
+fn a_small_incremental_build_recomputes_few_nodes_and_equals_a_fresh_build() {
+    use cascade::universe::{self, DEFAULT_SEED, UniverseOptions};
+    let root = tempfile::tempdir().unwrap();
+    let feedstocks = root.path().join("feedstocks");
+    universe::generate(
+        &UniverseOptions {
+            size: 300,
+            seed: DEFAULT_SEED,
+        },
+        &feedstocks,
+    )
+    .unwrap();
+    let host = |reqs: &str| format!("requirements:\n  host:\n{reqs}");
+    // `libprov` (renamed later) and `provtool` (whose strong exports change later).
+    write_v1(&feedstocks, "libprov", &recipe("libprov", "1.0", ""));
+    let exports =
+        |rt: &str| format!("requirements:\n  run_exports:\n    strong:\n      - {rt} >=1\n");
+    write_v1(
+        &feedstocks,
+        "provtool",
+        &recipe("provtool", "1.0", &exports("rt-a")),
+    );
+    write_v1(&feedstocks, "rt-a", &recipe("rt-a", "1.0", ""));
+    write_v1(&feedstocks, "rt-b", &recipe("rt-b", "1.0", ""));
+    // `gone` is removed later; `user` depends on all of them and on `notyet`, external
+    // until a feedstock producing it appears.
+    write_v1(&feedstocks, "gone", &recipe("gone", "1.0", ""));
+    write_v1(
+        &feedstocks,
+        "user",
+        &recipe(
+            "user",
+            "1.0",
+            &(host("    - libprov\n    - libprov2\n    - provtool\n    - gone\n")
+                + "  run:\n    - notyet\n    - python\n"),
+        ),
+    );
+    write_v1(
+        &feedstocks,
+        "other-user",
+        &recipe("other-user", "1.0", &host("    - provtool\n    - zlib\n")),
+    );
+    write_v1(
+        &feedstocks,
+        "waiting",
+        &recipe("waiting", "1.0", "requirements:\n  run:\n    - notyet\n"),
+    );
+    let incremental = BuildOptions {
+        feedstocks_dir: feedstocks.clone(),
+        db_path: root.path().join("incremental.sqlite"),
+    };
+    let first = graph::build(&incremental, &NoReporter).unwrap();
+    let noop = graph::build(&incremental, &NoReporter).unwrap();
+    assert_eq!((noop.parsed, noop.recomputed), (0, 0), "{noop:?}");
+    assert_eq!(
+        (
+            noop.edges,
+            noop.external_dependencies,
+            noop.cycles,
+            noop.weak_components
+        ),
+        (
+            first.edges,
+            first.external_dependencies,
+            first.cycles,
+            first.weak_components
+        )
+    );
+
+    write_v1(&feedstocks, "libprov", &recipe("libprov2", "1.1", ""));
+    write_v1(
+        &feedstocks,
+        "provtool",
+        &recipe("provtool", "1.1", &exports("rt-b")),
+    );
+    fs_err::remove_dir_all(feedstocks.join("gone-feedstock")).unwrap();
+    write_v1(&feedstocks, "notyet", &recipe("notyet", "1.0", ""));
+    universe::touch(&feedstocks, 0.02, DEFAULT_SEED).unwrap();
+    let summary = graph::build(&incremental, &NoReporter).unwrap();
+    assert!(summary.parsed >= 4 && summary.removed == 1, "{summary:?}");
+    assert!(
+        summary.recomputed > 0 && summary.recomputed < summary.nodes / 10,
+        "the partial path was taken: {summary:?}"
+    );
+
+    let fresh = BuildOptions {
+        feedstocks_dir: feedstocks.clone(),
+        db_path: root.path().join("fresh.sqlite"),
+    };
+    let fresh_summary = graph::build(&fresh, &NoReporter).unwrap();
+    let export = |options: &BuildOptions| {
+        serde_json::to_value(Store::open(&options.db_path).unwrap().export().unwrap()).unwrap()
+    };
+    let (incremental_export, fresh_export) = (export(&incremental), export(&fresh));
+    assert_eq!(incremental_export["nodes"], fresh_export["nodes"]);
+    assert_eq!(incremental_export["edges"], fresh_export["edges"]);
+    assert_eq!(incremental_export["externals"], fresh_export["externals"]);
+    assert_eq!(
+        (
+            summary.edges,
+            summary.external_dependencies,
+            summary.cycles,
+            summary.weak_components
+        ),
+        (
+            fresh_summary.edges,
+            fresh_summary.external_dependencies,
+            fresh_summary.cycles,
+            fresh_summary.weak_components
+        )
+    );
+    let store = Store::open(&incremental.db_path).unwrap();
+    let mut user = dependencies(&store, "user");
+    user.sort();
+    assert_eq!(
+        user,
+        ["libprov", "notyet", "provtool", "python", "rt-b"].map(String::from),
+        "renamed output kept, new producer found, removed dependency and old export dropped"
+    );
+    assert!(dependencies(&store, "other-user").contains(&"rt-b".to_string()));
+    assert_eq!(dependencies(&store, "waiting"), vec!["notyet".to_string()]);
+}
+
 /// Two builds of the same tree at once: the crawl runs outside the write transaction,
 /// so one of them sees the other's commit and crawls again. Both succeed and the graph
 /// is the one a single build gives.

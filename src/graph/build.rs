@@ -18,6 +18,7 @@ use super::GraphError;
 use super::crawl::{self, Checkout, Crawled, Known};
 use super::edges;
 use super::model::{Node, NodeAttributes};
+use super::partial;
 use super::store::{NodeRow, Store, StoredFeedstock, Writer, unix_now};
 use super::topo;
 
@@ -77,6 +78,9 @@ pub struct BuildSummary {
     pub renders: usize,
     /// Variants skipped because an identical render had been done.
     pub skipped_identical: usize,
+    /// Nodes whose in-edges and externals were recomputed: all of them when many
+    /// changed, only those a change can reach otherwise, none when nothing changed.
+    pub recomputed: usize,
     /// Milliseconds until every checkout was crawled: listing, reading the stored rows,
     /// fingerprints, hashes, loading and rendering. The rest of `wall_ms` is writing.
     pub crawl_ms: u64,
@@ -160,7 +164,7 @@ fn crawl_against(
 ) -> Vec<Crawled> {
     let known: HashMap<&str, Known<'_>> = stored
         .iter()
-        .filter(|(_, s)| !s.removed && s.attributes.is_some())
+        .filter(|(_, s)| !s.removed && s.attributes_valid)
         .map(|(name, s)| {
             let known = Known {
                 fingerprint: s.fingerprint.as_deref(),
@@ -181,15 +185,27 @@ fn write_build(
     writer: &Writer<'_>,
     checkouts: &[Checkout],
     crawled: Vec<Crawled>,
-    mut stored: BTreeMap<String, StoredFeedstock>,
+    stored: BTreeMap<String, StoredFeedstock>,
     summary: &mut BuildSummary,
 ) -> Result<(), GraphError> {
-    let mut nodes = Vec::with_capacity(checkouts.len());
+    // The previous renders of re-read feedstocks: to keep them when nothing renders now,
+    // and to tell whether what they provide to others changed.
+    let reread: HashSet<i64> = checkouts
+        .iter()
+        .zip(&crawled)
+        .filter(|(_, outcome)| matches!(outcome, Crawled::Read(_)))
+        .filter_map(|(checkout, _)| stored.get(checkout.name.as_str()))
+        .filter(|s| !s.removed)
+        .map(|s| s.id)
+        .collect();
+    let mut previous_renders = writer.load_attributes(&reread)?;
+
     let mut ids = Vec::with_capacity(checkouts.len());
-    for (checkout, outcome) in checkouts.iter().zip(crawled) {
+    let mut changed: Vec<Changed> = Vec::new();
+    for (index, (checkout, outcome)) in checkouts.iter().zip(crawled).enumerate() {
         let path = checkout.path.display().to_string();
-        let previous = stored.get_mut(checkout.name.as_str());
-        let (id, attributes) = match outcome {
+        let previous = stored.get(checkout.name.as_str());
+        let id = match outcome {
             Crawled::Unchanged | Crawled::Touched(_) => {
                 let Some(previous) = previous else {
                     return Err(GraphError::Internal(format!(
@@ -209,20 +225,20 @@ fn write_build(
                         }
                     }
                 }
-                (previous.id, previous.attributes.take().unwrap_or_default())
+                previous.id
             }
             Crawled::Read(read) => {
                 summary.parsed += 1;
                 summary.renders += read.renders;
                 summary.skipped_identical += read.skipped_identical;
+                let before = previous.and_then(|p| previous_renders.remove(&p.id));
                 // Nothing rendered: keep the last good renders (and their edges), as
                 // cf-scripts does, so one broken commit does not cut the node loose.
                 let keep = read.attributes.platforms.is_empty() && !read.errors.is_empty();
-                let (attributes, attributes_hash) = match previous {
-                    Some(previous) if keep && has_renders(previous.attributes.as_ref()) => (
-                        previous.attributes.take().unwrap_or_default(),
-                        previous.attributes_hash.clone(),
-                    ),
+                let (attributes, attributes_hash) = match (previous, &before) {
+                    (Some(previous), Some(before)) if keep && !before.platforms.is_empty() => {
+                        (before.clone(), previous.attributes_hash.clone())
+                    }
                     _ => (
                         read.attributes,
                         read.content_hash.as_ref().map(|h| h.as_str().to_string()),
@@ -242,39 +258,64 @@ fn write_build(
                 if !read.errors.is_empty() {
                     tracing::debug!(feedstock = %checkout.name, errors = read.errors.len(), "parse errors");
                 }
-                (id, attributes)
+                changed.push(Changed {
+                    index,
+                    id,
+                    before: before.map(|attributes| Node {
+                        name: checkout.name.clone(),
+                        attributes,
+                    }),
+                    after: Node {
+                        name: checkout.name.clone(),
+                        attributes,
+                    },
+                });
+                id
             }
         };
         ids.push(id);
-        nodes.push(Node {
-            name: checkout.name.clone(),
-            attributes,
-        });
     }
 
     let present: HashSet<&str> = checkouts.iter().map(|c| c.name.as_str()).collect();
     let now = unix_now();
+    let mut removed = Vec::new();
     for (name, row) in &stored {
         if !row.removed && !present.contains(name.as_str()) {
             writer.mark_removed(row.id, now)?;
-            summary.removed += 1;
+            removed.push(row.id);
         }
     }
+    summary.removed = removed.len();
+    summary.nodes = checkouts.len();
 
-    let graph = edges::compute(&nodes).map_err(GraphError::Internal)?;
-    let topology = topo::analyse(nodes.len(), graph.edges.keys().copied());
-    writer.sync_graph(&ids, &graph, &topology)?;
-
-    summary.nodes = nodes.len();
-    summary.edges = graph.edges.len();
-    summary.external_dependencies = graph
-        .externals
-        .keys()
-        .map(|(name, _)| name.as_str())
-        .collect::<BTreeSet<_>>()
-        .len();
-    summary.cycles = topology.cycles.len();
-    summary.weak_components = topology.weak_components;
+    let limit = checkouts.len() / PARTIAL_FRACTION;
+    let full = if changed.is_empty() && removed.is_empty() {
+        Some(false)
+    } else if changed.len() + removed.len() > limit {
+        None
+    } else {
+        match partial::update(
+            writer,
+            checkouts,
+            &ids,
+            std::mem::take(&mut changed),
+            &removed,
+            limit,
+        )? {
+            partial::Outcome::Done(recomputed) => {
+                summary.recomputed = recomputed;
+                Some(true)
+            }
+            partial::Outcome::TooLarge(rest) => {
+                changed = rest;
+                None
+            }
+        }
+    };
+    match full {
+        None => full_graph(writer, checkouts, &ids, changed, summary)?,
+        Some(edges_changed) => finish_summary(writer, &ids, edges_changed, summary)?,
+    }
     summary.parse_errors = writer.count_parse_errors()?;
     if summary.parse_errors > 0 {
         tracing::warn!(
@@ -285,10 +326,114 @@ fn write_build(
     Ok(())
 }
 
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+/// A partial graph update is tried when at most `1 / PARTIAL_FRACTION` of the nodes
+/// changed (and reaches at most as many dependents); beyond that, everything is
+/// recomputed.
+const PARTIAL_FRACTION: usize = 10;
+
+/// A feedstock re-read by this build.
+pub(super) struct Changed {
+    /// Its position among the checkouts.
+    pub(super) index: usize,
+    /// Its row id.
+    pub(super) id: i64,
+    /// The node before this build (`None` when new or returning).
+    pub(super) before: Option<Node>,
+    /// The node as it is now.
+    pub(super) after: Node,
 }
 
-fn has_renders(attributes: Option<&NodeAttributes>) -> bool {
-    attributes.is_some_and(|a| !a.platforms.is_empty())
+/// Recomputes the whole derived graph from every node's renders (the stored ones of
+/// the unchanged nodes) and syncs the derived tables with it.
+fn full_graph(
+    writer: &Writer<'_>,
+    checkouts: &[Checkout],
+    ids: &[i64],
+    changed: Vec<Changed>,
+    summary: &mut BuildSummary,
+) -> Result<(), GraphError> {
+    let mut fresh: HashMap<usize, NodeAttributes> = changed
+        .into_iter()
+        .map(|c| (c.index, c.after.attributes))
+        .collect();
+    let unchanged: HashSet<i64> = ids
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| !fresh.contains_key(index))
+        .map(|(_, id)| *id)
+        .collect();
+    let mut stored = writer.load_attributes(&unchanged)?;
+    let nodes: Vec<Node> = checkouts
+        .iter()
+        .zip(ids)
+        .enumerate()
+        .map(|(index, (checkout, id))| Node {
+            name: checkout.name.clone(),
+            attributes: fresh
+                .remove(&index)
+                .or_else(|| stored.remove(id))
+                .unwrap_or_default(),
+        })
+        .collect();
+    let graph = edges::compute(&nodes).map_err(GraphError::Internal)?;
+    let topology = topo::analyse(nodes.len(), graph.edges.keys().copied());
+    writer.sync_graph(ids, &graph, &topology)?;
+    summary.recomputed = nodes.len();
+    summary.edges = graph.edges.len();
+    summary.external_dependencies = graph
+        .externals
+        .keys()
+        .map(|(name, _)| name.as_str())
+        .collect::<BTreeSet<_>>()
+        .len();
+    summary.cycles = topology.cycles.len();
+    summary.weak_components = topology.weak_components;
+    Ok(())
+}
+
+/// Fills in the graph counts of a build that did not recompute everything: from the
+/// stored tables, with the order recomputed from the stored edges when they changed,
+/// and the cycle counts of the last build when nothing did.
+fn finish_summary(
+    writer: &Writer<'_>,
+    ids: &[i64],
+    graph_changed: bool,
+    summary: &mut BuildSummary,
+) -> Result<(), GraphError> {
+    let (edges, externals) = writer.graph_counts()?;
+    summary.edges = edges;
+    summary.external_dependencies = externals;
+    if !graph_changed {
+        let last = writer.last_summary()?;
+        let count = |key: &str| {
+            last.as_ref()
+                .and_then(|l| l.get(key))
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|n| usize::try_from(n).ok())
+        };
+        let same_nodes = count("nodes") == Some(ids.len());
+        if let (true, Some(cycles), Some(weak)) =
+            (same_nodes, count("cycles"), count("weak_components"))
+        {
+            summary.cycles = cycles;
+            summary.weak_components = weak;
+            return Ok(());
+        }
+    }
+    let index_of: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let mut pairs: Vec<(usize, usize)> = writer
+        .edge_pairs()?
+        .into_iter()
+        .filter_map(|(src, dst)| Some((*index_of.get(&src)?, *index_of.get(&dst)?)))
+        .collect();
+    pairs.sort_unstable();
+    let topology = topo::analyse(ids.len(), pairs);
+    writer.sync_order(ids, &topology)?;
+    summary.cycles = topology.cycles.len();
+    summary.weak_components = topology.weak_components;
+    Ok(())
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

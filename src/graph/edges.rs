@@ -39,6 +39,25 @@ pub(crate) struct GraphEdges {
     pub(crate) externals: BTreeMap<(String, usize), EdgeLabel>,
 }
 
+/// Nodes by id, as edge construction reads them: a slice indexed by position (a full
+/// build) or a map keyed by row id (an incremental one, holding only what it needs).
+pub(crate) trait NodeSet {
+    /// The node with this id, when the set holds it.
+    fn node(&self, id: usize) -> Option<&Node>;
+}
+
+impl NodeSet for [Node] {
+    fn node(&self, id: usize) -> Option<&Node> {
+        self.get(id)
+    }
+}
+
+impl NodeSet for HashMap<usize, Node> {
+    fn node(&self, id: usize) -> Option<&Node> {
+        self.get(&id)
+    }
+}
+
 /// Computes the outputs lookup, edges and externals of a set of nodes.
 pub(crate) fn compute(nodes: &[Node]) -> Result<GraphEdges, String> {
     let platforms = PlatformTable::new(
@@ -46,7 +65,10 @@ pub(crate) fn compute(nodes: &[Node]) -> Result<GraphEdges, String> {
             .iter()
             .flat_map(|n| n.attributes.platforms.keys().map(String::as_str)),
     )?;
-    let outputs = outputs_of(nodes, &platforms);
+    let mut outputs: BTreeMap<(String, usize), PlatformBits> = BTreeMap::new();
+    for (id, node) in nodes.iter().enumerate() {
+        add_outputs(&mut outputs, id, node, &platforms);
+    }
     // Producers per name, in ascending node order (the BTreeMap's key order).
     let mut lookup: HashMap<&str, Vec<usize>> = HashMap::new();
     for (name, node) in outputs.keys() {
@@ -59,9 +81,7 @@ pub(crate) fn compute(nodes: &[Node]) -> Result<GraphEdges, String> {
         externals: BTreeMap::new(),
     };
     for (dependent, node) in nodes.iter().enumerate() {
-        for (platform, render) in &node.attributes.platforms {
-            builder.add_render(dependent, platform, platforms.bit(platform), render);
-        }
+        builder.add_node(dependent, node, &platforms);
     }
     let EdgeBuilder {
         edges, externals, ..
@@ -74,35 +94,160 @@ pub(crate) fn compute(nodes: &[Node]) -> Result<GraphEdges, String> {
     })
 }
 
-/// Every (output, producer) pair with the platforms it is produced on.
-fn outputs_of(nodes: &[Node], table: &PlatformTable) -> BTreeMap<(String, usize), PlatformBits> {
-    let mut outputs: BTreeMap<(String, usize), PlatformBits> = BTreeMap::new();
-    for (id, node) in nodes.iter().enumerate() {
-        let restricted = RESTRICTED_OUTPUTS
-            .iter()
-            .find(|(name, _)| *name == node.name.as_str())
-            .map(|(_, allowed)| *allowed);
-        for (platform, render) in &node.attributes.platforms {
-            for output in render.output_names() {
-                if restricted.is_some_and(|allowed| !allowed.contains(&output)) {
-                    continue;
-                }
-                *outputs.entry((output.to_string(), id)).or_default() |= table.bit(platform);
+/// Computes part of a graph: the outputs of `producers` and the in-edges and externals
+/// of `dependents`, given the complete output lookup (name → producers, ascending).
+/// `nodes` must hold every dependent and every provider of their `build`/`host` names
+/// (see [`build_host_providers`]); ids are whatever keys `nodes` and `lookup` use.
+pub(crate) fn compute_for(
+    nodes: &HashMap<usize, Node>,
+    lookup: &HashMap<&str, Vec<usize>>,
+    dependents: &[usize],
+    producers: &[usize],
+) -> Result<GraphEdges, String> {
+    let platforms = PlatformTable::new(
+        nodes
+            .values()
+            .flat_map(|n| n.attributes.platforms.keys().map(String::as_str)),
+    )?;
+    let mut outputs = BTreeMap::new();
+    for &id in producers {
+        if let Some(node) = nodes.get(&id) {
+            add_outputs(&mut outputs, id, node, &platforms);
+        }
+    }
+    let mut builder = EdgeBuilder {
+        nodes,
+        lookup,
+        edges: BTreeMap::new(),
+        externals: BTreeMap::new(),
+    };
+    for &dependent in dependents {
+        let node = nodes
+            .get(&dependent)
+            .ok_or_else(|| format!("node {dependent} was not loaded"))?;
+        builder.add_node(dependent, node, &platforms);
+    }
+    let EdgeBuilder {
+        edges, externals, ..
+    } = builder;
+    Ok(GraphEdges {
+        platforms,
+        outputs,
+        edges,
+        externals,
+    })
+}
+
+/// The names a node produces, each with the platforms it is produced on.
+pub(crate) fn node_outputs(node: &Node) -> BTreeMap<&str, Vec<&str>> {
+    let restricted = RESTRICTED_OUTPUTS
+        .iter()
+        .find(|(name, _)| *name == node.name.as_str())
+        .map(|(_, allowed)| *allowed);
+    let mut outputs: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (platform, render) in &node.attributes.platforms {
+        for output in render.output_names() {
+            if restricted.is_some_and(|allowed| !allowed.contains(&output)) {
+                continue;
             }
+            outputs.entry(output).or_default().push(platform.as_str());
         }
     }
     outputs
 }
 
-struct EdgeBuilder<'a> {
-    nodes: &'a [Node],
+/// Everything about a node that shapes the edges out of it: per platform, the names it
+/// produces and each one's strong run_exports. Two renders with the same signature give
+/// every dependent the same edges.
+pub(crate) type ProviderSignature<'n> = BTreeMap<&'n str, BTreeMap<&'n str, Vec<&'n str>>>;
+
+/// The [`ProviderSignature`] of a node.
+pub(crate) fn provider_signature(node: &Node) -> ProviderSignature<'_> {
+    let mut signature: ProviderSignature<'_> = BTreeMap::new();
+    for (name, platforms) in node_outputs(node) {
+        for platform in platforms {
+            let exports = strong_exports(node, name, platform);
+            signature.entry(platform).or_default().insert(name, exports);
+        }
+    }
+    // A platform with no outputs still matters: strong exports fall back to all
+    // platforms only where the producer does not build.
+    for platform in node.attributes.platforms.keys() {
+        signature.entry(platform.as_str()).or_default();
+    }
+    signature
+}
+
+/// The providers `dependent` asks for strong run_exports: those of every name it
+/// requires in `build` or `host` on any platform.
+pub(crate) fn build_host_providers(
+    dependent: usize,
+    node: &Node,
+    lookup: &HashMap<&str, Vec<usize>>,
+) -> Vec<usize> {
+    let mut found = Vec::new();
+    for render in node.attributes.platforms.values() {
+        let parts = std::iter::once(&render.requirements)
+            .chain(render.outputs.iter().map(|o| &o.requirements));
+        for requirements in parts {
+            for section in [Section::Build, Section::Host] {
+                for req in requirements.section(section) {
+                    if let Some(providers) = providers_in(lookup, dependent, &req.name) {
+                        found.extend_from_slice(providers);
+                    }
+                }
+            }
+        }
+    }
+    found.sort_unstable();
+    found.dedup();
+    found
+}
+
+/// Adds a node's (output, node) pairs with their platform bits.
+fn add_outputs(
+    outputs: &mut BTreeMap<(String, usize), PlatformBits>,
+    id: usize,
+    node: &Node,
+    table: &PlatformTable,
+) {
+    for (name, platforms) in node_outputs(node) {
+        let bits = platforms.iter().fold(0, |acc, p| acc | table.bit(p));
+        *outputs.entry((name.to_string(), id)).or_default() |= bits;
+    }
+}
+
+/// The feedstocks that satisfy `dependent`'s requirement of `name`: none when no
+/// feedstock produces it; only `dependent` itself when it produces the name (its own
+/// output satisfies the need, whoever else also produces it).
+fn providers_in<'l>(
+    lookup: &'l HashMap<&str, Vec<usize>>,
+    dependent: usize,
+    name: &str,
+) -> Option<&'l [usize]> {
+    let producers = lookup.get(name)?;
+    Some(match producers.binary_search(&dependent) {
+        Ok(at) => producers.get(at..=at).unwrap_or_default(),
+        Err(_) => producers.as_slice(),
+    })
+}
+
+struct EdgeBuilder<'a, N: NodeSet + ?Sized> {
+    nodes: &'a N,
     /// Output name → producing nodes, sorted ascending.
     lookup: &'a HashMap<&'a str, Vec<usize>>,
     edges: BTreeMap<(usize, usize), EdgeLabel>,
     externals: BTreeMap<(String, usize), EdgeLabel>,
 }
 
-impl<'a> EdgeBuilder<'a> {
+impl<'a, N: NodeSet + ?Sized> EdgeBuilder<'a, N> {
+    /// Adds the requirements of every platform's render of `dependent`.
+    fn add_node(&mut self, dependent: usize, node: &Node, platforms: &PlatformTable) {
+        for (platform, render) in &node.attributes.platforms {
+            self.add_render(dependent, platform, platforms.bit(platform), render);
+        }
+    }
+
     /// Adds the requirements of one platform's render of `dependent`: the top level and
     /// every output.
     fn add_render(
@@ -126,15 +271,8 @@ impl<'a> EdgeBuilder<'a> {
         }
     }
 
-    /// The feedstocks that satisfy `dependent`'s requirement of `name`: none when no
-    /// feedstock produces it; only `dependent` itself when it produces the name (its
-    /// own output satisfies the need, whoever else also produces it).
     fn providers(&self, dependent: usize, name: &str) -> Option<&'a [usize]> {
-        let producers = self.lookup.get(name)?;
-        Some(match producers.binary_search(&dependent) {
-            Ok(at) => producers.get(at..=at).unwrap_or_default(),
-            Err(_) => producers.as_slice(),
-        })
+        providers_in(self.lookup, dependent, name)
     }
 
     /// Records that `dependent` requires package `name` in `section` on `bit`.
@@ -172,7 +310,7 @@ impl<'a> EdgeBuilder<'a> {
         };
         let mut exported: Vec<String> = Vec::new();
         for &provider in providers {
-            let Some(node) = self.nodes.get(provider) else {
+            let Some(node) = self.nodes.node(provider) else {
                 continue;
             };
             for spec in strong_exports(node, name, platform) {

@@ -14,6 +14,7 @@ mod edges;
 mod error;
 mod export;
 mod model;
+mod partial;
 mod store;
 mod topo;
 

@@ -102,7 +102,7 @@ impl Writer<'_> {
     }
 
     /// Writes `topo_index` and `cycle` where they changed.
-    fn sync_order(&self, ids: &[i64], topo: &Topology) -> Result<(), GraphError> {
+    pub(crate) fn sync_order(&self, ids: &[i64], topo: &Topology) -> Result<(), GraphError> {
         let err = |op| sql_err(self.path, op);
         let current: HashMap<i64, (Option<i64>, Option<i64>)> = self
             .tx
@@ -234,12 +234,12 @@ impl DerivedTable for Externals {
     }
 }
 
-fn list_json(items: &[String]) -> String {
+pub(super) fn list_json(items: &[String]) -> String {
     serde_json::to_string(items).unwrap_or_else(|_| "[]".to_string())
 }
 
 /// The `sections`, `platforms` and `labels` cells of an edge or external.
-fn label_cells(label: &EdgeLabel, table: &PlatformTable) -> LabelCells {
+pub(super) fn label_cells(label: &EdgeLabel, table: &PlatformTable) -> LabelCells {
     let label = label.resolve(table);
     let by_section: std::collections::BTreeMap<&str, &Vec<String>> = label
         .by_section

@@ -9,7 +9,6 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rayon::prelude::*;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 
@@ -19,6 +18,7 @@ use crate::recipe::{RecipeFormat, Section};
 use super::GraphError;
 
 mod derived;
+mod partial;
 mod read;
 mod schema;
 mod write;
@@ -97,8 +97,9 @@ impl Store {
         &self.path
     }
 
-    /// Reads every feedstock row and the build generation in one read transaction. The
-    /// stored renders are decoded in parallel (they are most of the bytes of the file).
+    /// Reads every feedstock row (without its renders) and the build generation in one
+    /// read transaction. The renders are decoded later, only for the nodes a build needs;
+    /// here SQLite only checks that each is valid JSON, so a corrupt row is re-read.
     pub(crate) fn snapshot(&mut self) -> Result<Snapshot, GraphError> {
         let path = self.path.clone();
         let err = |op| sql_err(&path, op);
@@ -109,10 +110,10 @@ impl Store {
         let generation: i64 = tx
             .query_row("SELECT COALESCE(MAX(id), 0) FROM builds", [], |r| r.get(0))
             .map_err(err("read the build generation"))?;
-        let rows: Vec<(String, StoredFeedstock, String)> = tx
+        let feedstocks = tx
             .prepare_cached(
                 "SELECT id, name, path, fingerprint, content_hash, removed_at IS NOT NULL,
-                        attributes, attributes_hash
+                        json_valid(attributes), attributes_hash
                  FROM feedstocks",
             )
             .and_then(|mut stmt| {
@@ -125,23 +126,15 @@ impl Store {
                             fingerprint: row.get(3)?,
                             content_hash: row.get(4)?,
                             removed: row.get(5)?,
-                            attributes: None,
+                            attributes_valid: row.get(6)?,
                             attributes_hash: row.get(7)?,
                         },
-                        row.get(6)?,
                     ))
                 })?
                 .collect()
             })
             .map_err(err("read feedstock rows"))?;
         tx.commit().map_err(err("end a read transaction"))?;
-        let feedstocks = rows
-            .into_par_iter()
-            .map(|(name, mut stored, attributes)| {
-                stored.attributes = serde_json::from_str(&attributes).ok();
-                (name, stored)
-            })
-            .collect();
         Ok(Snapshot {
             feedstocks,
             generation,

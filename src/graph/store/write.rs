@@ -29,9 +29,10 @@ pub(crate) struct StoredFeedstock {
     pub(crate) content_hash: Option<String>,
     /// True when the checkout disappeared in an earlier build.
     pub(crate) removed: bool,
-    /// The stored renders; `None` when the JSON in the row is corrupt (the build then
-    /// re-reads the feedstock instead of failing).
-    pub(crate) attributes: Option<NodeAttributes>,
+    /// False when the stored renders are not valid JSON (the build then re-reads the
+    /// feedstock instead of failing). The renders themselves are loaded on demand with
+    /// [`Writer::load_attributes`].
+    pub(crate) attributes_valid: bool,
     /// The content hash the stored renders came from.
     pub(crate) attributes_hash: Option<String>,
 }
