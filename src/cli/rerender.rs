@@ -164,12 +164,18 @@ fn load_cases(dir: &Path) -> anyhow::Result<Vec<BenchCase>> {
     Ok(cases)
 }
 
+/// The median and other quantiles of a sorted sample.
+fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    let index = ((sorted.len().saturating_sub(1)) as f64 * q).round() as usize;
+    sorted.get(index).copied().unwrap_or_default()
+}
+
 fn bench(dir: &Path, rounds: usize, per_case: bool) -> anyhow::Result<ExitStatus> {
     let cases =
         load_cases(dir).with_context(|| format!("cannot load the cases in `{}`", dir.display()))?;
-    let mut times: Vec<Duration> = Vec::new();
-    let mut cpu_times: Vec<Duration> = Vec::new();
-    let mut by_case: Vec<Vec<Duration>> = vec![Vec::new(); cases.len()];
+    // Per case: wall and CPU time of every round.
+    let mut wall: Vec<Vec<Duration>> = vec![Vec::new(); cases.len()];
+    let mut cpu: Vec<Vec<Duration>> = vec![Vec::new(); cases.len()];
     let mut failed: Vec<String> = Vec::new();
     let started = Instant::now();
     for round in 0..rounds.max(1) {
@@ -177,12 +183,10 @@ fn bench(dir: &Path, rounds: usize, per_case: bool) -> anyhow::Result<ExitStatus
             let cpu_start = cpu_time();
             let start = Instant::now();
             let result = pinning::rerender(&case.inputs, &case.pinning, case.compat);
-            let elapsed = start.elapsed();
+            wall[index].push(start.elapsed());
             if let (Some(a), Some(b)) = (cpu_start, cpu_time()) {
-                cpu_times.push(b.saturating_sub(a));
+                cpu[index].push(b.saturating_sub(a));
             }
-            times.push(elapsed);
-            by_case[index].push(elapsed);
             if round == 0
                 && let Err(err) = result
             {
@@ -191,12 +195,13 @@ fn bench(dir: &Path, rounds: usize, per_case: bool) -> anyhow::Result<ExitStatus
         }
     }
     let total = started.elapsed();
-    times.sort();
-    let at = |q: f64| {
-        let index = ((times.len() as f64 - 1.0) * q).round() as usize;
-        times.get(index).copied().unwrap_or_default()
+    let all = |samples: &[Vec<Duration>]| {
+        let mut all: Vec<Duration> = samples.iter().flatten().copied().collect();
+        all.sort();
+        all
     };
-    let median = at(0.5);
+    let (all_wall, all_cpu) = (all(&wall), all(&cpu));
+    let median = quantile(&all_wall, 0.5);
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -209,38 +214,37 @@ fn bench(dir: &Path, rounds: usize, per_case: bool) -> anyhow::Result<ExitStatus
         out,
         "per feedstock: median {:.2?}, p90 {:.2?}, max {:.2?} (target: median <= {:?})",
         median,
-        at(0.9),
-        at(1.0),
+        quantile(&all_wall, 0.9),
+        quantile(&all_wall, 1.0),
         MEDIAN_TARGET
     )?;
-    if !cpu_times.is_empty() {
-        cpu_times.sort();
-        let cpu_at = |q: f64| {
-            let index = ((cpu_times.len() as f64 - 1.0) * q).round() as usize;
-            cpu_times.get(index).copied().unwrap_or_default()
-        };
+    if !all_cpu.is_empty() {
         writeln!(
             out,
-            "per feedstock CPU time (all threads; robust to a busy machine): median {:.2?}, p90 {:.2?}",
-            cpu_at(0.5),
-            cpu_at(0.9)
+            "per feedstock CPU time (all threads; steadier on a busy machine): median {:.2?}, \
+             p90 {:.2?}",
+            quantile(&all_cpu, 0.5),
+            quantile(&all_cpu, 0.9)
         )?;
     }
     if per_case {
-        let mut medians: Vec<(Duration, &str)> = by_case
-            .iter_mut()
-            .zip(&cases)
-            .map(|(t, case)| {
-                t.sort();
+        let mut rows: Vec<(Duration, Duration, &str)> = cases
+            .iter()
+            .enumerate()
+            .map(|(i, case)| {
+                wall[i].sort();
+                cpu[i].sort();
                 (
-                    t.get(t.len() / 2).copied().unwrap_or_default(),
+                    quantile(&wall[i], 0.5),
+                    quantile(&cpu[i], 0.5),
                     case.name.as_str(),
                 )
             })
             .collect();
-        medians.sort_by(|a, b| b.cmp(a));
-        for (time, name) in medians {
-            writeln!(out, "  {time:>10.2?}  {name}")?;
+        rows.sort_by(|a, b| b.cmp(a));
+        writeln!(out, "  {:>10}  {:>10}  feedstock", "wall", "cpu")?;
+        for (wall, cpu, name) in rows {
+            writeln!(out, "  {wall:>10.2?}  {cpu:>10.2?}  {name}")?;
         }
     }
     if !failed.is_empty() {

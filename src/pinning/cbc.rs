@@ -63,19 +63,23 @@ pub enum SpecError {
     },
 }
 
+/// An insertion-ordered map from variant keys, with a fast hasher (the pinning has ~300
+/// keys and every platform of every rerender builds several of these).
+pub(crate) type KeyMap<V> = IndexMap<String, V, foldhash::fast::RandomState>;
+
 /// A combined variant spec: key → values (all strings), zip groups, pins and the other
 /// extend keys. Keys keep the order in which they were first defined.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VariantSpec {
     /// Ordinary keys.
-    pub(crate) values: IndexMap<String, Vec<String>>,
+    pub(crate) values: KeyMap<Vec<String>>,
     /// `zip_keys` groups (keys inside a group keep their written order).
     pub(crate) zip_keys: Vec<Vec<String>>,
     /// `pin_run_as_build`: package → pin settings (`min_pin`, `max_pin`).
     pub(crate) pin_run_as_build: IndexMap<String, IndexMap<String, String>>,
     /// The other extend keys (`ignore_version`, `ignore_build_only_deps`,
     /// `extend_keys`, and any a file declares) with list values.
-    pub(crate) extend: IndexMap<String, Vec<String>>,
+    pub(crate) extend: KeyMap<Vec<String>>,
 }
 
 impl VariantSpec {

@@ -28,7 +28,7 @@ const SPECIAL: [&str; 4] = [
 pub(crate) struct Matrix<'a> {
     /// Keys with one value in every variant (borrowed from the spec; the pinning has
     /// ~300 of them).
-    pub(crate) constant: IndexMap<&'a str, Cow<'a, str>>,
+    pub(crate) constant: IndexMap<&'a str, Cow<'a, str>, foldhash::fast::RandomState>,
     /// Keys that take their value from the row.
     pub(crate) varying: Vec<String>,
     /// One row per variant: values of `varying`, in order.
@@ -49,7 +49,7 @@ impl<'a> Matrix<'a> {
     /// pinning has many multi-valued keys a recipe never uses, and multiplying them out
     /// would only make more identical variants.
     pub(crate) fn explode(spec: &'a VariantSpec, relevant: &dyn Fn(&str) -> bool) -> Matrix<'a> {
-        let mut constant = IndexMap::new();
+        let mut constant = IndexMap::default();
         let mut dims: Vec<(Vec<String>, Vec<Vec<String>>)> = Vec::new();
         let zip_keys: Vec<Vec<String>> = spec
             .zip_keys

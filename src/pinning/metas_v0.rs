@@ -4,9 +4,8 @@
 //! The recipe layer renders each distinct variant (skip, outputs, noarch, requirements);
 //! which keys each output uses comes from the text scans of `used_vars.rs`.
 
-use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{Hash, Hasher};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasher, Hash, Hasher};
 
 use serde_json::Value;
 
@@ -143,7 +142,12 @@ pub(crate) fn metas(
     let all_keys: BTreeSet<String> = matrix.keys().map(str::to_string).collect();
     // Keys no recipe text mentions cannot be found by a scan, nor read by a render.
     let keys: BTreeSet<String> = all_keys.iter().filter(|k| mentioned(k)).cloned().collect();
-    let reads = |key: &str| keys.contains(key) || input.recipe.used_variables().contains(key);
+    let read_set: HashSet<&str, foldhash::fast::RandomState> = all_keys
+        .iter()
+        .map(String::as_str)
+        .filter(|k| keys.contains(*k) || input.recipe.used_variables().contains(*k))
+        .collect();
+    let reads = |key: &str| read_set.contains(key);
     let mut scans: HashMap<u64, BTreeSet<String>> = HashMap::new();
     let ignore_build_only_deps = vec!["python".to_string(), "numpy".to_string()];
     let target = subdir
@@ -290,7 +294,7 @@ pub(crate) fn metas(
 /// `used_in_meta`, memoised on its inputs (variants that select the same recipe lines
 /// scan the same text).
 fn memo(cache: &mut HashMap<u64, BTreeSet<String>>, scan: &Scan<'_>) -> BTreeSet<String> {
-    let mut hasher = DefaultHasher::new();
+    let mut hasher = foldhash::fast::FixedState::default().build_hasher();
     scan.raw.hash(&mut hasher);
     scan.selected.hash(&mut hasher);
     scan.requirements.build.hash(&mut hasher);

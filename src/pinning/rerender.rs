@@ -23,7 +23,7 @@ use super::migrations::{self, MigrationError, MigrationFile, PreparedMigration, 
 use super::namespace::{SmithyEnv, platform_namespace};
 use super::platforms::{BuildTool, ForgeConfig, ForgeConfigError, Target};
 use super::prepared::Prepared;
-use super::used_vars::{Mentions, Rules, ScanCache};
+use super::used_vars::{Mentions, Rules, ScanCache, declared_keys};
 
 /// Everything the rerender reads from a feedstock.
 #[derive(Debug, Clone, Default)]
@@ -213,9 +213,14 @@ pub fn rerender(
             texts.extend(inputs.build_sh.as_deref());
             texts.extend(inputs.bld_bat.as_deref());
             texts.extend(inputs.scripts.values().map(String::as_str));
-            Mentions::new(&texts)
+            let mut variant_files: Vec<&str> = vec![&pinning.cbc];
+            variant_files.extend(inputs.local_cbc.as_deref());
+            variant_files.extend(inputs.variants_yaml.as_deref());
+            variant_files.extend(resolution.apply.iter().map(|m| m.text.as_str()));
+            let mut universe = declared_keys(&variant_files);
+            universe.extend(internal_defaults("linux-64").values.into_keys());
+            Mentions::new(&texts, universe)
         },
-        mentioned: std::sync::Mutex::default(),
         scans: ScanCache::default(),
     };
     let mut output = RerenderOutput {
@@ -249,9 +254,8 @@ struct Context<'a> {
     pinning_cbc: Prepared,
     local_cbc: Option<Prepared>,
     migrations: Vec<PreparedMigration>,
-    /// The recipe's texts, and which keys they mention (remembered across platforms).
+    /// Which keys the recipe's texts mention.
     mentions: Mentions,
-    mentioned: std::sync::Mutex<std::collections::HashMap<String, bool>>,
     /// Key scans of the recipe text, shared by the platforms.
     scans: ScanCache,
 }
@@ -424,18 +428,9 @@ impl Context<'_> {
     }
 
     /// True when the recipe (or a build script) can use the key at all (see
-    /// [`Mentions`]); answers are remembered across platforms.
+    /// [`Mentions`]).
     fn mentioned(&self, key: &str) -> bool {
-        let mut cache = self
-            .mentioned
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(known) = cache.get(key) {
-            return *known;
-        }
-        let known = self.mentions.mentions(key);
-        cache.insert(key.to_string(), known);
-        known
+        self.mentions.mentions(key)
     }
 
     /// `all_used` and the top-level loop variables (reference §2.6 "collapsing").

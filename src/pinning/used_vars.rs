@@ -10,10 +10,11 @@
 //!
 //! v1 recipes are not handled here: rattler-build reports their used keys per output.
 
-use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeSet, HashMap};
-use std::hash::{Hash, Hasher};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::{Mutex, PoisonError};
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 /// A key is a word made of these characters.
 fn is_word(c: char) -> bool {
@@ -83,12 +84,15 @@ pub(crate) fn output_sections(outputs: &str) -> Vec<&str> {
 
 /// The recipe without its `outputs:` section (what every output scanned "top level"
 /// sees, before its own section is appended).
+///
+/// conda-build removes the (stripped) `outputs:` text from the (right-stripped) recipe;
+/// since that text runs to the end, what remains is everything before it.
 pub(crate) fn top_level_text(text: &str) -> String {
-    let outputs = outputs_text(text).trim();
-    if outputs.is_empty() {
+    let outputs = outputs_text(text);
+    if outputs.trim().is_empty() {
         return text.trim_end().to_string();
     }
-    text.trim_end().replacen(outputs, "", 1)
+    text[..text.len() - outputs.len()].to_string()
 }
 
 /// The first `requirements:` block of a text (conda-build's `reqs_re`): it ends at the
@@ -435,34 +439,83 @@ pub(crate) fn script_used(
     used
 }
 
-/// The texts a recipe consists of (recipe, build scripts), for asking which keys it can
-/// use at all: those the texts mention (with `-` read as `_`), compiler and stdlib keys
-/// whose language they name, and the keys scans add on their own
-/// (`CONDA_BUILD_SYSROOT`, `cdt_*`). Every other key is certainly unused, which lets the
-/// rerender skip it everywhere.
+/// Which keys a recipe (with its build scripts) can use at all: those its texts mention
+/// (with `-` read as `_`), compiler and stdlib keys whose language they name, and the
+/// keys scans add on their own (`CONDA_BUILD_SYSROOT`, `cdt_*`). Every other key is
+/// certainly unused, which lets the rerender skip it everywhere.
+///
+/// The answers for a whole universe of keys come from one Aho-Corasick pass over the
+/// texts; keys outside the universe are searched one by one.
 #[derive(Debug)]
 pub(crate) struct Mentions {
     texts: Vec<String>,
     dashless: Vec<String>,
+    /// The answer for every key of the universe.
+    known: HashMap<String, bool, foldhash::fast::RandomState>,
 }
 
 impl Mentions {
-    /// Prepares the texts.
-    pub(crate) fn new(texts: &[&str]) -> Mentions {
-        Mentions {
-            texts: texts.iter().map(|t| t.to_string()).collect(),
-            dashless: texts.iter().map(|t| t.replace('-', "_")).collect(),
+    /// Prepares the texts and answers for every key of `universe`.
+    pub(crate) fn new(texts: &[&str], universe: impl IntoIterator<Item = String>) -> Mentions {
+        let patterns: Vec<String> = universe.into_iter().collect();
+        let dashless: Vec<String> = texts.iter().map(|t| t.replace('-', "_")).collect();
+        let mut found = vec![false; patterns.len()];
+        let automaton = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+            .build(&patterns);
+        if let Ok(automaton) = automaton {
+            for text in &dashless {
+                for hit in automaton.find_overlapping_iter(text) {
+                    if let Some(f) = found.get_mut(hit.pattern().as_usize()) {
+                        *f = true;
+                    }
+                }
+            }
         }
+        let mut mentions = Mentions {
+            texts: texts.iter().map(|t| t.to_string()).collect(),
+            dashless,
+            known: HashMap::default(),
+        };
+        for (key, found) in patterns.into_iter().zip(found) {
+            let known = found || mentions.special(&key);
+            mentions.known.insert(key, known);
+        }
+        mentions
+    }
+
+    /// Compiler/stdlib keys whose language is named, and keys scans add by themselves.
+    fn special(&self, key: &str) -> bool {
+        let lang = language_of(key).map(|(_, lang)| lang);
+        lang.is_some_and(|l| self.texts.iter().any(|t| t.contains(l)))
+            || key == "CONDA_BUILD_SYSROOT"
+            || key.starts_with("cdt_")
     }
 
     /// True when the key can be used.
     pub(crate) fn mentions(&self, key: &str) -> bool {
-        let lang = language_of(key).map(|(_, lang)| lang);
-        self.dashless.iter().any(|t| t.contains(key))
-            || lang.is_some_and(|l| self.texts.iter().any(|t| t.contains(l)))
-            || key == "CONDA_BUILD_SYSROOT"
-            || key.starts_with("cdt_")
+        match self.known.get(key) {
+            Some(known) => *known,
+            None => self.dashless.iter().any(|t| t.contains(key)) || self.special(key),
+        }
     }
+}
+
+/// The top-level keys of variant files (`key:` at the start of a line): the universe of
+/// keys a rerender can meet.
+pub(crate) fn declared_keys(texts: &[&str]) -> HashSet<String> {
+    let mut keys = HashSet::new();
+    for text in texts {
+        for line in text.lines() {
+            let end = line
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(line.len());
+            if end > 0 && line[end..].starts_with(':') {
+                keys.insert(line[..end].to_string());
+            }
+        }
+    }
+    keys
 }
 
 /// Requirement names of one rendered package, by section, for `trim_build_only_deps`.
@@ -508,7 +561,7 @@ impl ScanCache {
         selectors_only: bool,
         rules: Rules,
     ) -> BTreeSet<String> {
-        let mut hasher = DefaultHasher::new();
+        let mut hasher = foldhash::fast::FixedState::default().build_hasher();
         keys.hash(&mut hasher);
         text.hash(&mut hasher);
         selectors_only.hash(&mut hasher);

@@ -6,6 +6,8 @@
 //! the full parser; when it returns a tree, the tree is the one the full parser builds.
 //! The cross-check over every variant file of the data set lives in the tests below.
 
+use std::collections::HashSet;
+
 use super::Node;
 
 /// One meaningful line: its indentation and what it holds.
@@ -215,6 +217,7 @@ fn sequence(lines: &[&Line], pos: &mut usize, indent: usize) -> Option<Node> {
 
 fn mapping(lines: &[&Line], pos: &mut usize, indent: usize) -> Option<Node> {
     let mut entries: Vec<(String, Node)> = Vec::new();
+    let mut seen: HashSet<&str, foldhash::fast::RandomState> = HashSet::default();
     while let Some(line) = lines.get(*pos) {
         if line.indent != indent {
             break;
@@ -227,7 +230,10 @@ fn mapping(lines: &[&Line], pos: &mut usize, indent: usize) -> Option<Node> {
             Some(v) => v.clone(),
             None => child(lines, pos, indent, true)?,
         };
-        entries.retain(|(k, _)| k != key);
+        // A repeated key: the last one wins (checked only when it can repeat).
+        if !seen.insert(key.as_str()) {
+            entries.retain(|(k, _)| k != key);
+        }
         entries.push((key.clone(), node));
     }
     match lines.get(*pos) {
