@@ -14,11 +14,9 @@ use crate::recipe::{Noarch, Recipe, RecipeError, Requirements, Variant};
 use super::combine::{Matrix, Meta};
 use super::lines::{SelectorError, select_lines};
 use super::namespace::with_variant;
+use super::sections::{output_sections, outputs_text, top_level_text};
 use super::selector::Namespace;
-use super::used_vars::{
-    RequirementNames, Rules, Scan, ScanCache, output_sections, outputs_text, script_used,
-    top_level_text, used_in_meta,
-};
+use super::used_vars::{RequirementNames, Rules, Scan, ScanCache, script_used, used_in_meta};
 
 /// A v0 recipe with the files conda-build scans next to it.
 pub(crate) struct V0Recipe<'a> {

@@ -17,6 +17,7 @@ mod emit;
 mod files;
 mod lines;
 mod load;
+mod mentions;
 mod metas_v0;
 mod metas_v1;
 mod migrations;
@@ -24,6 +25,7 @@ mod namespace;
 mod platforms;
 mod prepared;
 mod rerender;
+mod sections;
 mod selector;
 mod used_vars;
 

@@ -17,13 +17,14 @@ use super::cbc::{
 };
 use super::combine::{CollapseInput, Matrix, Meta, collapse, sort_values};
 use super::emit::{file_stem, render};
+use super::mentions::{Mentions, declared_keys};
 use super::metas_v0::{self, V0Error, V0Recipe};
 use super::metas_v1::{self, V1Error};
 use super::migrations::{self, MigrationError, MigrationFile, PreparedMigration, Resolution};
 use super::namespace::{SmithyEnv, platform_namespace};
 use super::platforms::{BuildTool, ForgeConfig, ForgeConfigError, Target};
 use super::prepared::Prepared;
-use super::used_vars::{Mentions, Rules, ScanCache, declared_keys};
+use super::used_vars::{Rules, ScanCache};
 
 /// Everything the rerender reads from a feedstock.
 #[derive(Debug, Clone, Default)]
@@ -508,5 +509,27 @@ impl Context<'_> {
                 values.truncate(1);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smithy_versions_map_to_their_behaviour() {
+        assert_eq!(Compat::for_smithy_version("2026.6.14"), Compat::default());
+        assert!(Compat::for_smithy_version("3.52.1").keep_cdt_keys);
+        assert!(!Compat::for_smithy_version("3.52.3").keep_cdt_keys);
+        assert!(Compat::for_smithy_version("3.36.1").classic_jinja);
+        assert!(!Compat::for_smithy_version("3.44.9").classic_jinja);
+    }
+
+    #[test]
+    fn the_cuda_probe_ignores_comments() {
+        assert!(uses_cuda(
+            "    - {{ compiler(\"cuda\") }}  # [cuda_compiler_version != \"None\"]\n"
+        ));
+        assert!(!uses_cuda("    # - {{ compiler('cuda') }}\n"));
     }
 }

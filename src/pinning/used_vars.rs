@@ -10,117 +10,11 @@
 //!
 //! v1 recipes are not handled here: rattler-build reports their used keys per output.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::{Mutex, PoisonError};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
-
-/// A key is a word made of these characters.
-fn is_word(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
-}
-
-/// The `outputs:` section: from the first line starting with `outputs:` to the end.
-pub(crate) fn outputs_text(text: &str) -> &str {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if line.starts_with("outputs:") {
-            return text.get(offset..).unwrap_or_default();
-        }
-        offset += line.len();
-    }
-    ""
-}
-
-/// True for a line that starts an output (`  - name:` / `  - type:`); `colon` requires
-/// the colon after the keyword (the start pattern does, the stop pattern does not).
-fn starts_output(line: &str, colon: bool) -> bool {
-    let rest = line.trim_start_matches(' ');
-    if rest.len() == line.len() {
-        return false;
-    }
-    let Some(rest) = rest.strip_prefix('-') else {
-        return false;
-    };
-    let after = rest.trim_start_matches(' ');
-    if after.len() == rest.len() {
-        return false;
-    }
-    ["name", "type"]
-        .iter()
-        .any(|k| match after.strip_prefix(k) {
-            Some(tail) => !colon || tail.starts_with(':'),
-            None => false,
-        })
-}
-
-/// The sections of each output in `outputs:` text, in order (conda-build's `output_re`):
-/// a section runs from its `- name:` line to the next output, the next top-level key, or
-/// the end.
-pub(crate) fn output_sections(outputs: &str) -> Vec<&str> {
-    let mut sections = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut offset = 0;
-    for line in outputs.split_inclusive('\n') {
-        let stops = line.starts_with(is_word) || starts_output(line, false);
-        if let Some(s) = start
-            && stops
-            && offset > s
-        {
-            sections.push(outputs.get(s..offset).unwrap_or_default());
-            start = None;
-        }
-        if start.is_none() && starts_output(line, true) {
-            start = Some(offset);
-        }
-        offset += line.len();
-    }
-    if let Some(s) = start {
-        sections.push(outputs.get(s..).unwrap_or_default());
-    }
-    sections
-}
-
-/// The recipe without its `outputs:` section (what every output scanned "top level"
-/// sees, before its own section is appended).
-///
-/// conda-build removes the (stripped) `outputs:` text from the (right-stripped) recipe;
-/// since that text runs to the end, what remains is everything before it.
-pub(crate) fn top_level_text(text: &str) -> String {
-    let outputs = outputs_text(text);
-    if outputs.trim().is_empty() {
-        return text.trim_end().to_string();
-    }
-    text[..text.len() - outputs.len()].to_string()
-}
-
-/// The first `requirements:` block of a text (conda-build's `reqs_re`): it ends at the
-/// next top-level key, the next output, or the end.
-pub(crate) fn requirements_text(text: &str) -> &str {
-    let Some(start) = text.find("requirements:") else {
-        return "";
-    };
-    let rest = text.get(start..).unwrap_or_default();
-    let mut offset = 0;
-    for (i, line) in rest.split_inclusive('\n').enumerate() {
-        if i > 0 {
-            let stops = line.starts_with(is_word) || {
-                let t = line.trim_start();
-                t.len() < line.len()
-                    && t.strip_prefix('-').is_some_and(|r| {
-                        r.starts_with(char::is_whitespace)
-                            && (r[1..].starts_with("name") || r[1..].starts_with("type"))
-                    })
-            };
-            if stops {
-                return rest.get(..offset).unwrap_or_default();
-            }
-        }
-        offset += line.len();
-    }
-    rest
-}
+use super::sections::{is_word, requirements_text};
 
 /// `{ compiler('lang') ...}` / `{ stdlib('lang') ...}` somewhere in the line.
 fn calls_function(line: &str, function: &str, lang: &str) -> bool {
@@ -402,7 +296,7 @@ pub(crate) fn find_used(
 }
 
 /// `c_compiler_version` → (`compiler`, `c`); `c_stdlib` → (`stdlib`, `c`).
-fn language_of(key: &str) -> Option<(&'static str, &str)> {
+pub(crate) fn language_of(key: &str) -> Option<(&'static str, &str)> {
     let base = key.strip_suffix("_version").unwrap_or(key);
     if let Some(lang) = base.strip_suffix("_compiler") {
         return Some(("compiler", lang));
@@ -437,85 +331,6 @@ pub(crate) fn script_used(
         }
     }
     used
-}
-
-/// Which keys a recipe (with its build scripts) can use at all: those its texts mention
-/// (with `-` read as `_`), compiler and stdlib keys whose language they name, and the
-/// keys scans add on their own (`CONDA_BUILD_SYSROOT`, `cdt_*`). Every other key is
-/// certainly unused, which lets the rerender skip it everywhere.
-///
-/// The answers for a whole universe of keys come from one Aho-Corasick pass over the
-/// texts; keys outside the universe are searched one by one.
-#[derive(Debug)]
-pub(crate) struct Mentions {
-    texts: Vec<String>,
-    dashless: Vec<String>,
-    /// The answer for every key of the universe.
-    known: HashMap<String, bool, foldhash::fast::RandomState>,
-}
-
-impl Mentions {
-    /// Prepares the texts and answers for every key of `universe`.
-    pub(crate) fn new(texts: &[&str], universe: impl IntoIterator<Item = String>) -> Mentions {
-        let patterns: Vec<String> = universe.into_iter().collect();
-        let dashless: Vec<String> = texts.iter().map(|t| t.replace('-', "_")).collect();
-        let mut found = vec![false; patterns.len()];
-        let automaton = AhoCorasick::builder()
-            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-            .build(&patterns);
-        if let Ok(automaton) = automaton {
-            for text in &dashless {
-                for hit in automaton.find_overlapping_iter(text) {
-                    if let Some(f) = found.get_mut(hit.pattern().as_usize()) {
-                        *f = true;
-                    }
-                }
-            }
-        }
-        let mut mentions = Mentions {
-            texts: texts.iter().map(|t| t.to_string()).collect(),
-            dashless,
-            known: HashMap::default(),
-        };
-        for (key, found) in patterns.into_iter().zip(found) {
-            let known = found || mentions.special(&key);
-            mentions.known.insert(key, known);
-        }
-        mentions
-    }
-
-    /// Compiler/stdlib keys whose language is named, and keys scans add by themselves.
-    fn special(&self, key: &str) -> bool {
-        let lang = language_of(key).map(|(_, lang)| lang);
-        lang.is_some_and(|l| self.texts.iter().any(|t| t.contains(l)))
-            || key == "CONDA_BUILD_SYSROOT"
-            || key.starts_with("cdt_")
-    }
-
-    /// True when the key can be used.
-    pub(crate) fn mentions(&self, key: &str) -> bool {
-        match self.known.get(key) {
-            Some(known) => *known,
-            None => self.dashless.iter().any(|t| t.contains(key)) || self.special(key),
-        }
-    }
-}
-
-/// The top-level keys of variant files (`key:` at the start of a line): the universe of
-/// keys a rerender can meet.
-pub(crate) fn declared_keys(texts: &[&str]) -> HashSet<String> {
-    let mut keys = HashSet::new();
-    for text in texts {
-        for line in text.lines() {
-            let end = line
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(line.len());
-            if end > 0 && line[end..].starts_with(':') {
-                keys.insert(line[..end].to_string());
-            }
-        }
-    }
-    keys
 }
 
 /// Requirement names of one rendered package, by section, for `trim_build_only_deps`.
@@ -688,30 +503,6 @@ mod tests {
                 Rules::default()
             ),
             keys(&["mpi"])
-        );
-    }
-
-    #[test]
-    fn output_sections_split_at_each_name() {
-        let text = "package:\n  name: a\noutputs:\n  - name: x\n    requirements:\n      - y\n  - name: z\nabout:\n  home: h\n";
-        let outputs = outputs_text(text);
-        let sections = output_sections(outputs);
-        assert_eq!(
-            sections,
-            [
-                "  - name: x\n    requirements:\n      - y\n",
-                "  - name: z\n"
-            ]
-        );
-        assert_eq!(top_level_text(text), "package:\n  name: a\n");
-    }
-
-    #[test]
-    fn requirements_block_stops_at_the_next_top_level_key() {
-        let text = "requirements:\n  host:\n    - zlib\ntest:\n  requires:\n    - pytest\n";
-        assert_eq!(
-            requirements_text(text),
-            "requirements:\n  host:\n    - zlib\n"
         );
     }
 
