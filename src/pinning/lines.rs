@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::selector::Namespace;
+use super::selector::{Compiled, Namespace};
 
 /// The end of a `[...]` group starting at `open`: the first `]` after at least one
 /// character, with no `[` in between.
@@ -131,6 +131,65 @@ pub(crate) fn select_lines(text: &str, ns: &Namespace) -> Result<String, Selecto
     Ok(out)
 }
 
+/// A text whose selector lines are split and compiled once, to be selected for many
+/// namespaces: [`SelectableText::select`] of an [`SelectableText::outcome`] is
+/// `select_lines(text, ns)`.
+#[derive(Debug)]
+pub(crate) struct SelectableText {
+    /// Each line without its selector, and the index of its selector.
+    lines: Vec<(String, Option<usize>)>,
+    /// Distinct selectors: text, first line, compiled form.
+    selectors: Vec<(String, usize, Compiled)>,
+}
+
+impl SelectableText {
+    /// Splits a text.
+    pub(crate) fn new(text: &str) -> SelectableText {
+        let mut selectors: Vec<(String, usize, Compiled)> = Vec::new();
+        let mut lines = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            let split = split_line(line);
+            let selector = split.selector.map(|s| {
+                selectors
+                    .iter()
+                    .position(|(known, _, _)| known == s)
+                    .unwrap_or_else(|| {
+                        selectors.push((s.to_string(), index + 1, Compiled::new(s)));
+                        selectors.len() - 1
+                    })
+            });
+            lines.push((split.content.into_owned(), selector));
+        }
+        SelectableText { lines, selectors }
+    }
+
+    /// Which selectors hold in `ns`.
+    pub(crate) fn outcome(&self, ns: &Namespace) -> Result<Vec<bool>, SelectorError> {
+        self.selectors
+            .iter()
+            .map(|(text, line, compiled)| {
+                ns.eval_compiled(compiled).map_err(|message| SelectorError {
+                    line: *line,
+                    selector: text.clone(),
+                    message,
+                })
+            })
+            .collect()
+    }
+
+    /// The text with the lines an outcome rejects dropped.
+    pub(crate) fn select(&self, outcome: &[bool]) -> String {
+        let mut out = String::new();
+        for (content, selector) in &self.lines {
+            if selector.is_none_or(|s| outcome.get(s).copied().unwrap_or(false)) {
+                out.push_str(content);
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
 /// A selector that could not be evaluated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("line {line}: selector `[{selector}]` cannot be evaluated: {message}")]
@@ -147,6 +206,16 @@ pub struct SelectorError {
 mod tests {
     use super::*;
     use crate::pinning::selector::PyValue;
+
+    #[test]
+    fn a_selectable_text_selects_like_select_lines() {
+        let text = "a:\n  - 1  # [linux]\n  - 2  # [win]\n  - 3  # [linux]\n# c [win]\n";
+        let prepared = SelectableText::new(text);
+        let ns = linux64();
+        let outcome = prepared.outcome(&ns).unwrap();
+        assert_eq!(outcome.len(), 2);
+        assert_eq!(prepared.select(&outcome), select_lines(text, &ns).unwrap());
+    }
 
     fn linux64() -> Namespace {
         let mut ns = Namespace::default();

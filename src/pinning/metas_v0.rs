@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::recipe::{Noarch, Recipe, RecipeError, Requirements, Variant};
 
 use super::combine::{Matrix, Meta};
-use super::lines::{SelectorError, select_lines};
+use super::lines::{SelectableText, SelectorError};
 use super::namespace::with_variant;
 use super::sections::{output_sections, outputs_text, top_level_text};
 use super::selector::Namespace;
@@ -24,6 +24,8 @@ pub(crate) struct V0Recipe<'a> {
     pub(crate) recipe: &'a Recipe,
     /// The raw `meta.yaml` text.
     pub(crate) text: &'a str,
+    /// The same text, split for selection once per rerender.
+    pub(crate) selectable: &'a SelectableText,
     /// `build.sh`, when present.
     pub(crate) build_sh: Option<&'a str>,
     /// `bld.bat`, when present.
@@ -147,6 +149,9 @@ pub(crate) fn metas(
         .collect();
     let reads = |key: &str| read_set.contains(key);
     let mut scans: HashMap<u64, BTreeSet<String>> = HashMap::new();
+    let mut selections: HashMap<Vec<bool>, Selected> = HashMap::new();
+    let raw_sections = output_sections(outputs_text(input.text));
+    let top_raw = top_level_text(input.text);
     let ignore_build_only_deps = vec!["python".to_string(), "numpy".to_string()];
     let target = subdir
         .parse()
@@ -175,11 +180,12 @@ pub(crate) fn metas(
             continue;
         }
         let ns = with_variant(platform_ns, values.iter().copied());
-        let selected = select_lines(input.text, &ns)?;
-        let raw_sections = output_sections(outputs_text(input.text));
-        let sections = output_sections(outputs_text(&selected));
-        let top_raw = top_level_text(input.text);
-        let top_selected = top_level_text(&selected);
+        let outcome = input.selectable.outcome(&ns)?;
+        let parts = selections
+            .entry(outcome.clone())
+            .or_insert_with(|| Selected::new(input.selectable.select(&outcome)));
+        let sections = &parts.sections;
+        let top_selected = &parts.top;
         let windows = subdir.starts_with("win-");
         let top_script = if windows {
             input.bld_bat
@@ -206,7 +212,7 @@ pub(crate) fn metas(
                 outputs.push((output.name.clone(), noarch, &output.requirements));
             }
         }
-        let names = section_names(&sections, &ns, &values);
+        let names = section_names(sections, &ns, &values);
         for (position, (name, noarch, requirements)) in outputs.iter().enumerate() {
             if noarch.is_some() && !keep_noarch {
                 continue;
@@ -215,7 +221,10 @@ pub(crate) fn metas(
                 .iter()
                 .position(|n| n == name)
                 .or((names.len() == outputs.len()).then_some(position));
-            let own = index.and_then(|i| sections.get(i)).copied().unwrap_or("");
+            let own = index
+                .and_then(|i| sections.get(i))
+                .map(String::as_str)
+                .unwrap_or("");
             let own_raw = index
                 .and_then(|i| raw_sections.get(i))
                 .copied()
@@ -240,7 +249,7 @@ pub(crate) fn metas(
                 rules: input.rules,
                 cache: input.scans,
             };
-            let mut used_top = memo(&mut scans, &scan_top);
+            let mut used_top = memo(&mut scans, &scan_top, (&outcome, index, true));
             if let Some(script) = top_script {
                 used_top.extend(script_used(&keys, script, windows));
             }
@@ -254,7 +263,7 @@ pub(crate) fn metas(
                     rules: input.rules,
                     cache: input.scans,
                 };
-                let mut used = memo(&mut scans, &scan);
+                let mut used = memo(&mut scans, &scan, (&outcome, index, false));
                 if let Some(script) = output_script(own).and_then(|s| input.scripts.get(s)) {
                     let windows_script = !script_is_shell(output_script(own).unwrap_or_default());
                     used.extend(script_used(&keys, script, windows_script));
@@ -289,12 +298,18 @@ pub(crate) fn metas(
     Ok(metas)
 }
 
-/// `used_in_meta`, memoised on its inputs (variants that select the same recipe lines
-/// scan the same text).
-fn memo(cache: &mut HashMap<u64, BTreeSet<String>>, scan: &Scan<'_>) -> BTreeSet<String> {
+/// `used_in_meta`, memoised on what determines its inputs: the selector outcome, which
+/// output section, top-level or own text, and the rendered requirements (variants that
+/// select the same recipe lines scan the same text).
+fn memo(
+    cache: &mut HashMap<u64, BTreeSet<String>>,
+    scan: &Scan<'_>,
+    (outcome, index, top): (&[bool], Option<usize>, bool),
+) -> BTreeSet<String> {
     let mut hasher = foldhash::fast::FixedState::default().build_hasher();
-    scan.raw.hash(&mut hasher);
-    scan.selected.hash(&mut hasher);
+    outcome.hash(&mut hasher);
+    index.hash(&mut hasher);
+    top.hash(&mut hasher);
     scan.requirements.build.hash(&mut hasher);
     scan.requirements.host.hash(&mut hasher);
     scan.requirements.run.hash(&mut hasher);
@@ -305,9 +320,29 @@ fn memo(cache: &mut HashMap<u64, BTreeSet<String>>, scan: &Scan<'_>) -> BTreeSet
         .clone()
 }
 
+/// The recipe selected for one selector outcome, cut into the regions scans read.
+struct Selected {
+    /// Each output's section.
+    sections: Vec<String>,
+    /// The recipe without `outputs:`.
+    top: String,
+}
+
+impl Selected {
+    fn new(selected: String) -> Selected {
+        Selected {
+            sections: output_sections(outputs_text(&selected))
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+            top: top_level_text(&selected),
+        }
+    }
+}
+
 /// The names of the output sections, with `{{ var }}` resolved from the variant and
 /// simple `{% set %}` statements of the recipe.
-fn section_names(sections: &[&str], ns: &Namespace, values: &[(&str, &str)]) -> Vec<String> {
+fn section_names(sections: &[String], ns: &Namespace, values: &[(&str, &str)]) -> Vec<String> {
     let _ = ns;
     sections
         .iter()

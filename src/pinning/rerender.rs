@@ -17,6 +17,7 @@ use super::cbc::{
 };
 use super::combine::{CollapseInput, Matrix, Meta, collapse, sort_values};
 use super::emit::{file_stem, render};
+use super::lines::SelectableText;
 use super::mentions::{Mentions, declared_keys};
 use super::metas_v0::{self, V0Error, V0Recipe};
 use super::metas_v1::{self, V1Error};
@@ -223,6 +224,7 @@ pub fn rerender(
             Mentions::new(&texts, universe)
         },
         scans: ScanCache::default(),
+        selectable: SelectableText::new(&inputs.recipe),
     };
     let mut output = RerenderOutput {
         migrations: resolution.clone(),
@@ -259,6 +261,8 @@ struct Context<'a> {
     mentions: Mentions,
     /// Key scans of the recipe text, shared by the platforms.
     scans: ScanCache,
+    /// The recipe split for selection.
+    selectable: SelectableText,
 }
 
 impl Context<'_> {
@@ -326,6 +330,7 @@ impl Context<'_> {
                 let input = V0Recipe {
                     recipe,
                     text: &self.inputs.recipe,
+                    selectable: &self.selectable,
                     build_sh: self.inputs.build_sh.as_deref(),
                     bld_bat: self.inputs.bld_bat.as_deref(),
                     scripts: &self.inputs.scripts,
