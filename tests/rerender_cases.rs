@@ -102,7 +102,7 @@ fn run_case(case: &Case) -> Outcome {
         root: case.dir.clone(),
         migrations_dir: case.dir.join("migrations-before"),
     };
-    let mut inputs = match load_feedstock(&layout) {
+    let inputs = match load_feedstock(&layout) {
         Ok(i) => i,
         Err(e) => {
             return Outcome {
@@ -111,7 +111,6 @@ fn run_case(case: &Case) -> Outcome {
             };
         }
     };
-    inputs.repo = case.name.clone();
     let pinning = load_pinning(&case.pinning).unwrap();
     let output = match rerender(&inputs, &pinning, Compat::for_smithy_version(&case.smithy)) {
         Ok(o) => o,

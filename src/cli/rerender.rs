@@ -150,8 +150,7 @@ fn load_cases(dir: &Path) -> anyhow::Result<Vec<BenchCase>> {
             root: case_dir.clone(),
             migrations_dir: case_dir.join("migrations-before"),
         };
-        let mut inputs = pinning::load_feedstock(&layout)?;
-        inputs.repo = name.clone();
+        let inputs = pinning::load_feedstock(&layout)?;
         cases.push(BenchCase {
             name,
             inputs,

@@ -157,15 +157,16 @@ pub fn load_feedstock(layout: &FeedstockLayout) -> Result<FeedstockInputs, Files
             }
         }
     }
-    let repo = root
+    let recipe = read(&recipe_path)?;
+    let directory = root
         .canonicalize()
         .ok()
         .and_then(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_string))
         .unwrap_or_default();
     Ok(FeedstockInputs {
-        repo,
+        repo: repository_name(&recipe, &directory),
         forge_yml,
-        recipe: read(&recipe_path)?,
+        recipe,
         local_cbc: read_optional(&recipe_dir.join("conda_build_config.yaml"))?,
         variants_yaml: read_optional(&recipe_dir.join("variants.yaml"))?,
         build_sh: read_optional(&recipe_dir.join("build.sh"))?,
@@ -173,6 +174,20 @@ pub fn load_feedstock(layout: &FeedstockLayout) -> Result<FeedstockInputs, Files
         scripts,
         migrations: read_yaml_dir(&layout.migrations_dir)?.unwrap_or_default(),
     })
+}
+
+/// The repository name conda-smithy uses: `extra.feedstock-name` plus `-feedstock`,
+/// else the checkout's directory name.
+fn repository_name(recipe: &str, directory: &str) -> String {
+    let declared = recipe.lines().find_map(|line| {
+        let value = line.trim_start().strip_prefix("feedstock-name:")?;
+        let value = value.split('#').next()?.trim().trim_matches(['"', '\'']);
+        (!value.is_empty() && !value.contains("{{")).then(|| value.to_string())
+    });
+    match declared {
+        Some(name) => format!("{name}-feedstock"),
+        None => directory.to_string(),
+    }
 }
 
 /// One difference between the committed `.ci_support` and a rerender.
@@ -279,4 +294,19 @@ pub fn unified_diff(changes: &[FileChange]) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_repository_name_comes_from_feedstock_name_or_the_directory() {
+        let recipe = "extra:\n  feedstock-name: arrow-cpp  # the old name\n";
+        assert_eq!(repository_name(recipe, "x"), "arrow-cpp-feedstock");
+        assert_eq!(
+            repository_name("package: {}\n", "zlib-feedstock"),
+            "zlib-feedstock"
+        );
+    }
 }
