@@ -302,9 +302,12 @@ fn write_build(
             &removed,
             limit,
         )? {
-            partial::Outcome::Done(recomputed) => {
+            partial::Outcome::Done {
+                recomputed,
+                edges_changed,
+            } => {
                 summary.recomputed = recomputed;
-                Some(true)
+                Some(edges_changed)
             }
             partial::Outcome::TooLarge(rest) => {
                 changed = rest;

@@ -24,9 +24,14 @@ use super::store::Writer;
 
 /// What [`update`] did.
 pub(super) enum Outcome {
-    /// The derived tables are up to date (the order is not: recompute it); this many
-    /// nodes had their in-edges recomputed.
-    Done(usize),
+    /// The derived tables are up to date; `recomputed` nodes had their in-edges
+    /// recomputed, and `edges_changed` says whether the order must be recomputed.
+    Done {
+        /// Nodes whose in-edges were recomputed.
+        recomputed: usize,
+        /// Whether the set of (dependency, dependent) pairs changed.
+        edges_changed: bool,
+    },
     /// The change reaches more nodes than the limit; nothing was written, and the
     /// changed nodes are handed back for a full recomputation.
     TooLarge(Vec<Changed>),
@@ -144,14 +149,17 @@ pub(super) fn update(
         .iter()
         .map(|&k| i64::try_from(k).unwrap_or(i64::MAX))
         .collect();
-    writer.replace_graph_of(&dependents, &producers, removed, &graph)?;
+    let edges_changed = writer.replace_graph_of(&dependents, &producers, removed, &graph)?;
     tracing::debug!(
         dependents = dependents.len(),
         loaded = nodes.len(),
         edges = graph.edges.len(),
         "derived graph updated in part"
     );
-    Ok(Outcome::Done(dependents.len()))
+    Ok(Outcome::Done {
+        recomputed: dependents.len(),
+        edges_changed,
+    })
 }
 
 /// Decodes the stored renders of `ids` into `nodes`.

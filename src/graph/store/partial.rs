@@ -2,7 +2,7 @@
 //! build needs, the stored lookups that tell which nodes a change reaches, and rewriting
 //! the derived rows of those nodes only. Node ids here are row ids.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use rayon::prelude::*;
 use rusqlite::params;
@@ -92,14 +92,35 @@ impl Writer<'_> {
 
     /// Replaces the derived rows of some nodes: the in-edges and externals of
     /// `dependents`, the outputs of `producers`, and everything of `removed`. `graph`
-    /// holds the new rows, keyed by row id.
+    /// holds the new rows, keyed by row id. Returns whether the set of edges (as
+    /// dependency → dependent pairs) changed, which is what cycles and the order depend on.
     pub(crate) fn replace_graph_of(
         &self,
         dependents: &[i64],
         producers: &[i64],
         removed: &[i64],
         graph: &GraphEdges,
-    ) -> Result<(), GraphError> {
+    ) -> Result<bool, GraphError> {
+        let mut before: BTreeSet<(i64, i64)> = BTreeSet::new();
+        {
+            let mut select = self
+                .tx
+                .prepare_cached("SELECT src_id FROM edges WHERE dst_id = ?1")
+                .map_err(sql_err(self.path, "read in-edges"))?;
+            for &id in dependents {
+                let sources = select
+                    .query_map([id], |r| r.get::<_, i64>(0))
+                    .and_then(|rows| rows.collect::<rusqlite::Result<Vec<i64>>>())
+                    .map_err(sql_err(self.path, "read in-edges"))?;
+                before.extend(sources.into_iter().map(|src| (src, id)));
+            }
+        }
+        let after: BTreeSet<(i64, i64)> = graph
+            .edges
+            .keys()
+            .map(|(src, dst)| (row_id(*src), row_id(*dst)))
+            .collect();
+        let edges_changed = !removed.is_empty() || before != after;
         let err = |op| sql_err(self.path, op);
         let write = err("write the derived graph");
         let run = |sql: &str, id: i64| {
@@ -153,7 +174,8 @@ impl Writer<'_> {
             }
             Ok(())
         })();
-        result.map_err(write)
+        result.map_err(write)?;
+        Ok(edges_changed)
     }
 
     /// Every stored edge as (src row, dst row).
