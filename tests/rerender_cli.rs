@@ -2,24 +2,15 @@
 //! deletes closed migrations), `--check`, and bad input (clear errors, exit 2, or an empty
 //! and explained result, never a panic).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
 const CASES: &str = "../shared/data/rerender-cases";
 
-fn copy_dir(from: &Path, to: &Path) {
-    fs_err::create_dir_all(to).unwrap();
-    for entry in fs_err::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs_err::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
+use common::copy_dir;
 
 /// A feedstock checkout built from a rerender case (inputs, the migrations it found, and
 /// the expected `.ci_support`), plus its pinning directory.

@@ -4,24 +4,15 @@
 //! Each test assembles a feedstock checkout in a temporary directory (the example's
 //! `conda-forge.yml`, `recipe/` and `.ci_support/`) and runs the real binary on it.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
 const EXAMPLES: &str = "../shared/data/ci-support-examples";
 
-fn copy_dir(from: &Path, to: &Path) {
-    fs_err::create_dir_all(to).unwrap();
-    for entry in fs_err::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs_err::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
+use common::copy_dir;
 
 /// A checkout of the example; `inputs` is where `conda-forge.yml` and `recipe/` come from
 /// (the example itself, or pillow's `at-rerender-commit/`).

@@ -1,4 +1,7 @@
 //! Fixtures shared by the integration tests.
+//!
+//! Each test binary compiles this module on its own and uses only part of it.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
@@ -17,5 +20,19 @@ pub fn shared_data(relative: &str) -> Option<PathBuf> {
             dir.display()
         );
         None
+    }
+}
+
+/// Copies a directory tree (a feedstock or a rerender case) so a test can change it.
+pub fn copy_dir(from: &Path, to: &Path) {
+    fs_err::create_dir_all(to).unwrap();
+    for entry in fs_err::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs_err::copy(entry.path(), &target).unwrap();
+        }
     }
 }
