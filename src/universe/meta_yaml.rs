@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::model::{
-    Compiler, Constraint, Dep, Exports, Kind, OutputSpec, Package, Plan, Platform, Role,
+    Compiler, Constraint, Dep, Exports, Kind, OutputSpec, Package, Plan, Platform, Role, lib_stem,
 };
 use super::text::{self, LICENSES, MAINTAINERS, ORGS};
 
@@ -196,12 +196,6 @@ fn requirements(
 }
 
 /// The stem a library's files are named after: `libfoo` → `foo`.
-fn lib_stem(name: &str) -> &str {
-    name.strip_prefix("lib")
-        .filter(|s| !s.is_empty())
-        .unwrap_or(name)
-}
-
 fn test_section(out: &mut String, plan: &Plan, package: &Package, indent: &str) {
     line!(out, "{indent}test:");
     match package.kind {

@@ -320,3 +320,11 @@ impl Plan {
         }
     }
 }
+
+/// A library name without its `lib` prefix (`libfoo` → `foo`), for file names in
+/// generated tests; a bare `lib` stays as it is.
+pub(super) fn lib_stem(name: &str) -> &str {
+    name.strip_prefix("lib")
+        .filter(|s| !s.is_empty())
+        .unwrap_or(name)
+}

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::model::{
-    Compiler, Constraint, Dep, Exports, Kind, OutputSpec, Package, Plan, Platform, Role,
+    Compiler, Constraint, Dep, Exports, Kind, OutputSpec, Package, Plan, Platform, Role, lib_stem,
 };
 use super::text::{self, LICENSES, MAINTAINERS, ORGS};
 
@@ -203,12 +203,6 @@ fn requirements(
     }
     run_exports(out, &format!("{indent}  "), exports.0, exports.1);
     line!(out);
-}
-
-fn lib_stem(name: &str) -> &str {
-    name.strip_prefix("lib")
-        .filter(|s| !s.is_empty())
-        .unwrap_or(name)
 }
 
 fn tests(out: &mut String, plan: &Plan, package: &Package, indent: &str) {
