@@ -8,7 +8,9 @@
 
 pub mod cli;
 pub mod feedstock;
+pub mod forge;
 pub mod graph;
+pub mod migrators;
 pub mod pinning;
 pub mod recipe;
 pub mod universe;

@@ -96,6 +96,27 @@ impl Snapshot {
         })
     }
 
+    /// A snapshot from files already in memory (a git tree, a test), keyed by relative
+    /// `/`-separated path. Later duplicates of a path win.
+    pub fn from_files(root: &Path, files: impl IntoIterator<Item = (String, Vec<u8>)>) -> Snapshot {
+        let files: std::collections::BTreeMap<String, Vec<u8>> = files.into_iter().collect();
+        Snapshot {
+            root: root.to_path_buf(),
+            files: files.into_iter().collect(),
+        }
+    }
+
+    /// Every file as (relative path, bytes), sorted by path.
+    pub fn files(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.files.iter().map(|(p, b)| (p.as_str(), b.as_slice()))
+    }
+
+    /// One file as UTF-8 text; `None` when it is missing or not text.
+    pub fn text(&self, relative: &str) -> Option<&str> {
+        self.file(relative)
+            .and_then(|b| std::str::from_utf8(b).ok())
+    }
+
     /// The directory the snapshot was read from.
     pub fn root(&self) -> &Path {
         &self.root

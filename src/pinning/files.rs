@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::feedstock::Snapshot;
+
 use super::migrations::MigrationFile;
 use super::platforms::{BuildTool, ForgeConfig};
 use super::rerender::{FeedstockInputs, Pinning, RerenderError, RerenderOutput};
@@ -173,6 +175,74 @@ pub fn load_feedstock(layout: &FeedstockLayout) -> Result<FeedstockInputs, Files
         bld_bat: read_optional(&recipe_dir.join("bld.bat"))?,
         scripts,
         migrations: read_yaml_dir(&layout.migrations_dir)?.unwrap_or_default(),
+    })
+}
+
+/// The rerender inputs of a feedstock held in memory (a [`Snapshot`] of a checkout or of
+/// a git tree): what [`load_feedstock`] reads from disk, without touching the disk.
+/// `repo` is the repository name used when the recipe does not declare one.
+pub fn inputs_from_snapshot(
+    snapshot: &Snapshot,
+    repo: &str,
+) -> Result<FeedstockInputs, FilesError> {
+    let root = snapshot.root();
+    let text = |relative: &str| -> Result<Option<String>, FilesError> {
+        match snapshot.file(relative) {
+            None => Ok(None),
+            Some(bytes) => {
+                String::from_utf8(bytes.to_vec())
+                    .map(Some)
+                    .map_err(|_| FilesError::Read {
+                        path: root.join(relative),
+                        source: io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"),
+                    })
+            }
+        }
+    };
+    let forge_yml = text("conda-forge.yml")?.unwrap_or_default();
+    let forge = ForgeConfig::parse(&forge_yml).map_err(|e| FilesError::Config(e.into()))?;
+    let recipe_dir = forge.recipe_dir.trim_end_matches('/').to_string();
+    let recipe_file = match forge.build_tool {
+        BuildTool::CondaBuild => "meta.yaml",
+        BuildTool::RattlerBuild => "recipe.yaml",
+    };
+    let recipe_path = format!("{recipe_dir}/{recipe_file}");
+    let recipe = text(&recipe_path)?.ok_or_else(|| FilesError::Missing(root.join(&recipe_path)))?;
+    let mut scripts = BTreeMap::new();
+    for (name, _) in snapshot.files_in(&recipe_dir) {
+        let script = name.ends_with(".sh") || name.ends_with(".bat");
+        if script
+            && name != "build.sh"
+            && name != "bld.bat"
+            && let Some(body) = text(&format!("{recipe_dir}/{name}"))?
+        {
+            scripts.insert(name.to_string(), body);
+        }
+    }
+    let mut migrations = Vec::new();
+    for (name, _) in snapshot.files_in(".ci_support/migrations") {
+        if !name.ends_with(".yaml") {
+            continue;
+        }
+        let relative = format!(".ci_support/migrations/{name}");
+        if let Some(body) = text(&relative)? {
+            migrations.push(MigrationFile {
+                name: name.to_string(),
+                text: body,
+                path: root.join(&relative),
+            });
+        }
+    }
+    Ok(FeedstockInputs {
+        repo: repository_name(&recipe, repo),
+        forge_yml,
+        local_cbc: text(&format!("{recipe_dir}/conda_build_config.yaml"))?,
+        variants_yaml: text(&format!("{recipe_dir}/variants.yaml"))?,
+        build_sh: text(&format!("{recipe_dir}/build.sh"))?,
+        bld_bat: text(&format!("{recipe_dir}/bld.bat"))?,
+        recipe,
+        scripts,
+        migrations,
     })
 }
 

@@ -31,8 +31,8 @@ mod used_vars;
 
 pub use cbc::{SpecError, VariantSpec};
 pub use files::{
-    FeedstockLayout, FileChange, FilesError, apply, changes, committed_files, load_feedstock,
-    load_pinning, read_yaml_dir, unified_diff,
+    FeedstockLayout, FileChange, FilesError, apply, changes, committed_files, inputs_from_snapshot,
+    load_feedstock, load_pinning, read_yaml_dir, unified_diff,
 };
 pub use lines::SelectorError;
 pub use load::YamlError;

@@ -1,0 +1,194 @@
+//! The values the [`Forge`](super::Forge) trait trades: repositories, PRs, commits, errors.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// A feedstock repository on the forge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FeedstockRepo {
+    /// The feedstock name, without `-feedstock`.
+    pub name: String,
+    /// Its default branch (`main`).
+    pub default_branch: String,
+    /// Archived repositories are read-only and never migrated.
+    pub archived: bool,
+}
+
+/// Open, merged, or closed without merging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PrState {
+    /// Open (possibly draft).
+    Open,
+    /// Merged.
+    Merged,
+    /// Closed without merging.
+    Closed,
+}
+
+impl PrState {
+    /// `open`, `merged` or `closed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrState::Open => "open",
+            PrState::Merged => "merged",
+            PrState::Closed => "closed",
+        }
+    }
+
+    /// Parses [`PrState::as_str`] output.
+    pub fn parse(text: &str) -> Option<PrState> {
+        match text {
+            "open" => Some(PrState::Open),
+            "merged" => Some(PrState::Merged),
+            "closed" => Some(PrState::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// The combined CI status of a PR's head commit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CiStatus {
+    /// No CI reported yet.
+    #[default]
+    None,
+    /// Running.
+    Pending,
+    /// Every check passed.
+    Passing,
+    /// At least one check failed.
+    Failing,
+}
+
+/// Whether a PR can be merged as it stands (GitHub's `mergeable_state`, simplified).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mergeable {
+    /// Not computed yet.
+    #[default]
+    Unknown,
+    /// Mergeable.
+    Clean,
+    /// Conflicts with the base branch.
+    Dirty,
+}
+
+/// A pull request as the forge reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    /// The feedstock (repository name without `-feedstock`).
+    pub feedstock: String,
+    /// The PR number.
+    pub number: u64,
+    /// The head branch on the bot's fork.
+    pub head: String,
+    /// The base branch upstream.
+    pub base: String,
+    /// Title.
+    pub title: String,
+    /// Body (Markdown).
+    pub body: String,
+    /// Open, merged or closed.
+    pub state: PrState,
+    /// A maintainer turned it into a draft.
+    pub draft: bool,
+    /// Label names, sorted.
+    pub labels: BTreeSet<String>,
+    /// CI status of the head commit.
+    pub ci: CiStatus,
+    /// Mergeability.
+    pub mergeable: Mergeable,
+    /// The head commit id.
+    pub head_sha: String,
+    /// Where a human looks at it (a URL, or a `local://` reference).
+    pub url: String,
+    /// Created (Unix seconds).
+    pub created_at: i64,
+    /// Last changed (Unix seconds).
+    pub updated_at: i64,
+    /// Merged or closed (Unix seconds).
+    pub closed_at: Option<i64>,
+}
+
+/// A PR to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPullRequest {
+    /// The feedstock.
+    pub feedstock: String,
+    /// The head branch on the bot's fork.
+    pub head: String,
+    /// The base branch upstream.
+    pub base: String,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+}
+
+/// A commit to make on top of a base commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitSpec {
+    /// Relative path → new content.
+    pub writes: BTreeMap<String, String>,
+    /// Relative paths to delete.
+    pub deletes: BTreeSet<String>,
+    /// The commit message.
+    pub message: String,
+    /// Author name.
+    pub author_name: String,
+    /// Author e-mail.
+    pub author_email: String,
+}
+
+/// Why a forge operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ForgeError {
+    /// No such feedstock repository.
+    #[error("feedstock repository `{0}` not found")]
+    NoSuchFeedstock(String),
+    /// No such PR.
+    #[error("PR #{number} not found on `{feedstock}`")]
+    NoSuchPr {
+        /// The feedstock (empty when looked up by number alone).
+        feedstock: String,
+        /// The number.
+        number: u64,
+    },
+    /// The repository is archived (read-only).
+    #[error("`{0}` is archived and read-only")]
+    Archived(String),
+    /// A git operation failed.
+    #[error("git: {context}: {message}")]
+    Git {
+        /// What was being done, naming the repository.
+        context: String,
+        /// libgit2's message.
+        message: String,
+    },
+    /// The forge's own database failed.
+    #[error("forge database `{}`: {context}: {message}", .path.display())]
+    Database {
+        /// The database file.
+        path: PathBuf,
+        /// What was being done.
+        context: String,
+        /// SQLite's message.
+        message: String,
+    },
+    /// File system trouble, naming the path.
+    #[error("`{}`: {message}", .path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The request was refused (rate limit, permissions...); worth retrying later.
+    #[error("refused by the forge: {0}")]
+    Refused(String),
+}

@@ -1,0 +1,17 @@
+//! Migrators: what a migration changes, where, and in which order.
+//!
+//! [`Migrator`] is the contract (plan over the graph, uid, pure change set). The engine
+//! (`engine`) turns plans plus recorded outcomes into ready, ordered, limited work, the
+//! same for every kind. One module per kind: `pinning` (CFEP-09 migration files),
+//! `arch` (architecture rollouts), `maintenance` (stale `.ci_support` rerenders),
+//! `replacement` (`old → new` packages). Declarative definitions of the non-pinning
+//! migrations live as YAML in the top-level `migrators/` folder.
+
+mod migrator;
+mod snapshot;
+
+pub use migrator::{
+    Change, ChangeInput, ChangeSet, Exclusion, Identity, MigrateError, MigrationPlan, Migrator,
+    MigratorKind, Settings, Uid,
+};
+pub use snapshot::{GraphSnapshot, NoarchSummary, NodeId, NodeInfo};
