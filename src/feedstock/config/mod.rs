@@ -20,6 +20,7 @@ use serde_json::Value;
 use serde_saphyr::Spanned;
 
 mod bot;
+pub mod edit;
 mod wire;
 
 pub use bot::{Automerge, BotConfig, Inspection, NvidiaSource, VersionSource, VersionUpdates};
