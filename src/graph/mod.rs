@@ -22,4 +22,8 @@ pub use build::{BuildOptions, BuildReporter, BuildSummary, NoReporter, build};
 pub use error::GraphError;
 pub use export::{ExportEdge, ExportExternal, ExportNode, GraphExport};
 pub use model::{EDGE_SECTIONS, Label, NodeAttributes, SectionSet};
-pub use store::{CycleEdge, CycleView, DepDirection, DepView, NodeView, ParseErrorView, Store};
+pub(crate) use store::StoredNode;
+pub use store::{
+    AttemptError, AttemptErrorKind, AttemptRecord, CycleEdge, CycleView, DepDirection, DepView,
+    NodeView, ParseErrorView, PrRef, RunRecord, Store, WorkOutcome, WorkRecord,
+};

