@@ -64,6 +64,29 @@ pub enum CiStatus {
     Failing,
 }
 
+impl CiStatus {
+    /// `none`, `pending`, `passing` or `failing` (the serde names).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CiStatus::None => "none",
+            CiStatus::Pending => "pending",
+            CiStatus::Passing => "passing",
+            CiStatus::Failing => "failing",
+        }
+    }
+
+    /// Parses [`CiStatus::as_str`] output.
+    pub fn parse(text: &str) -> Option<CiStatus> {
+        match text {
+            "none" => Some(CiStatus::None),
+            "pending" => Some(CiStatus::Pending),
+            "passing" => Some(CiStatus::Passing),
+            "failing" => Some(CiStatus::Failing),
+            _ => None,
+        }
+    }
+}
+
 /// Whether a PR can be merged as it stands (GitHub's `mergeable_state`, simplified).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -75,6 +98,27 @@ pub enum Mergeable {
     Clean,
     /// Conflicts with the base branch.
     Dirty,
+}
+
+impl Mergeable {
+    /// `unknown`, `clean` or `dirty` (the serde names).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mergeable::Unknown => "unknown",
+            Mergeable::Clean => "clean",
+            Mergeable::Dirty => "dirty",
+        }
+    }
+
+    /// Parses [`Mergeable::as_str`] output.
+    pub fn parse(text: &str) -> Option<Mergeable> {
+        match text {
+            "unknown" => Some(Mergeable::Unknown),
+            "clean" => Some(Mergeable::Clean),
+            "dirty" => Some(Mergeable::Dirty),
+            _ => None,
+        }
+    }
 }
 
 /// A pull request as the forge reports it.
@@ -152,7 +196,7 @@ pub enum ForgeError {
     #[error("feedstock repository `{0}` not found")]
     NoSuchFeedstock(String),
     /// No such PR.
-    #[error("PR #{number} not found on `{feedstock}`")]
+    #[error("PR #{number} not found{}", on_feedstock(.feedstock))]
     NoSuchPr {
         /// The feedstock (empty when looked up by number alone).
         feedstock: String,
@@ -191,4 +235,52 @@ pub enum ForgeError {
     /// The request was refused (rate limit, permissions...); worth retrying later.
     #[error("refused by the forge: {0}")]
     Refused(String),
+    /// A PR operation that needs an open PR met a merged or closed one.
+    #[error("PR #{number} on `{feedstock}` is {}, not open", .state.as_str())]
+    NotOpen {
+        /// The feedstock.
+        feedstock: String,
+        /// The PR number.
+        number: u64,
+        /// Its actual state.
+        state: PrState,
+    },
+    /// The PR's head does not merge cleanly into its base branch; nothing was changed
+    /// upstream (its `mergeable` is now [`Mergeable::Dirty`]).
+    #[error("PR #{number} on `{feedstock}` conflicts with `{base}`; refusing to merge")]
+    MergeConflict {
+        /// The feedstock.
+        feedstock: String,
+        /// The PR number.
+        number: u64,
+        /// The base branch it conflicts with.
+        base: String,
+    },
+    /// A branch that must exist does not.
+    #[error("branch `{branch}` not found in `{repo}`")]
+    NoSuchBranch {
+        /// The repository (`<owner>/<name>-feedstock`).
+        repo: String,
+        /// The branch name.
+        branch: String,
+    },
+    /// An argument was rejected before anything was changed: a bad name, a path leaving
+    /// the repository, an empty label.
+    #[error("invalid {what}: {reason}")]
+    Invalid {
+        /// What was rejected, naming it (``path `../x` in the commit for `zlib` ``).
+        what: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// ` on `<feedstock>`` for [`ForgeError::NoSuchPr`], nothing when the lookup was by
+/// number alone.
+fn on_feedstock(feedstock: &str) -> String {
+    if feedstock.is_empty() {
+        String::new()
+    } else {
+        format!(" on `{feedstock}`")
+    }
 }
