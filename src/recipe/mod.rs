@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 
+pub mod edit;
 mod error;
 mod model;
 mod requirement;

@@ -21,6 +21,7 @@ use serde_saphyr::Spanned;
 
 mod bot;
 pub mod edit;
+pub mod patch;
 mod wire;
 
 pub use bot::{Automerge, BotConfig, Inspection, NvidiaSource, VersionSource, VersionUpdates};
