@@ -8,6 +8,7 @@
 //! migrations live as YAML in the top-level `migrators/` folder.
 
 mod migrator;
+pub mod pinning;
 mod snapshot;
 
 pub use migrator::{
