@@ -13,4 +13,5 @@ pub mod graph;
 pub mod migrators;
 pub mod pinning;
 pub mod recipe;
+pub mod run;
 pub mod universe;

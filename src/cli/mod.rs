@@ -12,6 +12,7 @@ mod demo;
 mod graph;
 mod progress;
 mod rerender;
+mod run;
 mod universe;
 
 /// cascade: a migration bot engine for conda-forge-sized package ecosystems.
@@ -39,6 +40,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Regenerate a feedstock's `.ci_support/` natively, exactly as conda-smithy does.
     Rerender(rerender::RerenderArgs),
+    /// Run the bot once: refresh PRs, rebuild the graph, open the PRs that are ready.
+    Run(run::RunArgs),
 }
 
 /// What a command reports to the process: success, a "found something" result (such as
@@ -68,5 +71,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Demo(args) => demo::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Rerender(args) => rerender::run(args),
+        Command::Run(args) => run::run(args),
     }
 }

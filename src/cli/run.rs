@@ -1,0 +1,189 @@
+//! `cascade run`: one pass of the bot against the local forge — refresh PRs, sync
+//! checkouts, rebuild the graph, and open the PRs every migration is ready for.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::forge::local::{LocalForge, LocalForgeOptions};
+use crate::migrators::Identity;
+use crate::run::{self, MigrationRun, RunOptions, RunSummary};
+
+use super::ExitStatus;
+use super::progress::BarReporter;
+
+/// Run the bot once: refresh PRs, rebuild the graph, open the PRs that are ready.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The data directory: `cascade.sqlite`, `forge/` and `checkouts/` live in it.
+    #[arg(long, value_name = "DIR", default_value = "graph-data")]
+    data_dir: PathBuf,
+    /// The local forge root (default: `<data-dir>/forge`).
+    #[arg(long, value_name = "DIR")]
+    forge_dir: Option<PathBuf>,
+    /// The organisation owning the feedstocks on the forge.
+    #[arg(long, default_value = "conda-forge")]
+    org: String,
+    /// The bot's user name (owner of the forks, author of the commits).
+    #[arg(long, default_value = "cascade-bot")]
+    bot_user: String,
+    /// The pinning directory (`conda_build_config.yaml`, `migrations/`); default: the
+    /// `conda-forge-pinning` feedstock's `recipe/` on the forge.
+    #[arg(long, value_name = "DIR")]
+    pinning: Option<PathBuf>,
+    /// The migration definitions folder (default: the copy built into cascade).
+    #[arg(long, value_name = "DIR")]
+    migrators: Option<PathBuf>,
+    /// Only this migration (repeatable).
+    #[arg(long = "migrator", value_name = "NAME")]
+    only: Vec<String>,
+    /// Print every PR the run would open, with its diff; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Base URL of the status site linked from PR bodies.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://conda-forge.org/status/migration"
+    )]
+    status_url: String,
+    /// Print the run summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `cascade run`.
+pub fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
+    let forge_dir = args
+        .forge_dir
+        .clone()
+        .unwrap_or_else(|| args.data_dir.join("forge"));
+    let forge = LocalForge::open(
+        &forge_dir,
+        &LocalForgeOptions {
+            org: args.org.clone(),
+            bot_user: args.bot_user.clone(),
+        },
+    )
+    .with_context(|| format!("opening the local forge in `{}`", forge_dir.display()))?;
+    let options = RunOptions {
+        db_path: args.data_dir.join("cascade.sqlite"),
+        checkouts_dir: args.data_dir.join("checkouts"),
+        pinning_dir: args.pinning.clone(),
+        migrators_dir: args.migrators.clone(),
+        only: args.only.clone(),
+        dry_run: args.dry_run,
+        identity: Identity {
+            bot_user: args.bot_user.clone(),
+            author_name: args.bot_user.clone(),
+            author_email: format!("{}@users.noreply.github.com", args.bot_user),
+            status_url: args.status_url.clone(),
+        },
+        now: now(),
+    };
+    let reporter = BarReporter::new(!args.json);
+    let summary = run::run(&options, &forge, &reporter).context("the run failed")?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &summary)?;
+        writeln!(out)?;
+    } else {
+        print_summary(&mut out, &summary)?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// The current time in Unix seconds.
+pub(super) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The human-readable run summary.
+pub(super) fn print_summary(out: &mut impl Write, summary: &RunSummary) -> std::io::Result<()> {
+    let r = &summary.refresh;
+    writeln!(
+        out,
+        "refresh   {} open PRs checked: {} merged, {} closed, {} bot-rerun, {} conflicted, {} still open",
+        r.checked, r.merged, r.closed, r.reruns, r.dirty, r.open
+    )?;
+    for (feedstock, message) in &r.errors {
+        writeln!(out, "          error on {feedstock}: {message}")?;
+    }
+    writeln!(
+        out,
+        "graph     {} feedstocks ({} re-rendered), {} edges, {} with parse errors",
+        summary.graph.nodes, summary.graph.parsed, summary.graph.edges, summary.graph.parse_errors
+    )?;
+    writeln!(out, "pinning   {}", summary.pinning.display())?;
+    for error in &summary.definition_errors {
+        writeln!(out, "error     {}: {}", error.file.display(), error.message)?;
+    }
+    writeln!(
+        out,
+        "\n{:<34} {:>7} {:>6} {:>6} {:>8} {:>7} {:>6} {:>6}",
+        "migration", "members", "done", "in-pr", "awaiting", "ready", "limit", "opened"
+    )?;
+    for m in &summary.migrations {
+        print_migration(out, m)?;
+    }
+    if summary.dry_run {
+        writeln!(out, "\ndry run: nothing was pushed, opened or recorded")?;
+        for m in &summary.migrations {
+            for pr in &m.opened {
+                writeln!(
+                    out,
+                    "\n=== {} · {}: {} (branch {})",
+                    m.name, pr.feedstock, pr.title, pr.branch
+                )?;
+                if let Some(diff) = &pr.diff {
+                    write!(out, "{diff}")?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_migration(out: &mut impl Write, m: &MigrationRun) -> std::io::Result<()> {
+    let c = &m.counts;
+    let flag = if m.paused {
+        " (paused)"
+    } else if m.longterm {
+        " (longterm)"
+    } else {
+        ""
+    };
+    writeln!(
+        out,
+        "{:<34} {:>7} {:>6} {:>6} {:>8} {:>7} {:>6} {:>6}",
+        format!("{}{flag}", m.name),
+        c.members,
+        c.done(),
+        c.in_pr,
+        c.awaiting_parents + c.waiting_for_migrators,
+        c.ready,
+        m.limit,
+        m.opened.len()
+    )?;
+    for pr in &m.opened {
+        let number = pr
+            .number
+            .map_or("(planned)".to_string(), |n| format!("#{n}"));
+        writeln!(out, "    {number:>9} {:<28} {}", pr.feedstock, pr.title)?;
+    }
+    for (feedstock, reason) in &m.nothing_to_do {
+        writeln!(
+            out,
+            "    {:>9} {feedstock:<28} nothing to do: {reason}",
+            "done"
+        )?;
+    }
+    for (feedstock, message) in &m.errors {
+        writeln!(out, "    {:>9} {feedstock:<28} {message}", "error")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,236 @@
+//! The run loop: one pass of the bot.
+//!
+//! 1. **Refresh** every open PR the store tracks (`refresh`): merges, closes,
+//!    `bot-rerun` labels and conflicts become recorded outcomes.
+//! 2. **Sync** a working checkout of every feedstock from the forge (`checkouts`).
+//! 3. **Build** the graph incrementally from those checkouts (only changed feedstocks
+//!    are re-rendered).
+//! 4. **Load** the pinning and every migration (`migrators::Registry`).
+//! 5. Per migration (regular first, longterm last, paused ones only planned):
+//!    **plan, schedule, and work** through the ready nodes up to the PR limit
+//!    (`attempt`), recording every outcome and error in the store.
+//!
+//! A run is idempotent: running it twice opens nothing the first did not, and a run
+//! killed at any point (`checkpoint`) is finished by the next one without duplicates.
+
+mod attempt;
+mod branch;
+mod checkouts;
+pub mod checkpoint;
+mod refresh;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::forge::{Forge, ForgeError};
+use crate::graph::{self, BuildOptions, BuildReporter, BuildSummary, GraphError, Store};
+use crate::migrators::registry::{LoadError, Registry, Sources};
+use crate::migrators::{GraphSnapshot, Identity};
+use crate::pinning::{FilesError, load_pinning};
+
+pub use attempt::{MigrationRun, PrOutcome};
+pub use branch::{branch_name, commit_spec, diff};
+pub use checkouts::{Checkout, Synced, sync_all};
+pub use refresh::{BOT_RERUN_LABEL, RefreshSummary, refresh};
+
+/// The feedstock that holds the pinning in a crawled universe.
+pub const PINNING_FEEDSTOCK: &str = "conda-forge-pinning";
+
+/// What a run works on and how.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The store.
+    pub db_path: PathBuf,
+    /// Where the working checkouts live.
+    pub checkouts_dir: PathBuf,
+    /// The pinning directory; `None`: the pinning feedstock's `recipe/` in the checkouts.
+    pub pinning_dir: Option<PathBuf>,
+    /// The definitions folder; `None`: the copy compiled into the binary.
+    pub migrators_dir: Option<PathBuf>,
+    /// Only these migrations (all when empty).
+    pub only: Vec<String>,
+    /// Plan and print; change nothing on the forge or in the work records.
+    pub dry_run: bool,
+    /// The bot identity and links.
+    pub identity: Identity,
+    /// The run's clock (Unix seconds).
+    pub now: i64,
+}
+
+/// Why a run could not proceed at all (per-node problems are recorded, not raised).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The forge failed before any work could start.
+    #[error("the forge failed")]
+    Forge(#[source] ForgeError),
+    /// The store or the graph build failed.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    /// No pinning found.
+    #[error(
+        "no pinning: pass --pinning DIR, or have a `{PINNING_FEEDSTOCK}-feedstock` on the forge"
+    )]
+    NoPinning,
+    /// The pinning could not be read.
+    #[error("cannot read the pinning in `{}`", .dir.display())]
+    Pinning {
+        /// The directory.
+        dir: PathBuf,
+        /// What failed.
+        #[source]
+        source: FilesError,
+    },
+    /// `--migrator` named migrations that do not exist.
+    #[error("unknown migration(s): {}", .0.join(", "))]
+    UnknownMigrations(Vec<String>),
+}
+
+/// Everything one run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    /// The run's id in the store (`None` for a dry run).
+    pub run_id: Option<i64>,
+    /// True when nothing was changed.
+    pub dry_run: bool,
+    /// What the PR refresh found.
+    pub refresh: RefreshSummary,
+    /// Feedstocks checked out.
+    pub checkouts: usize,
+    /// Feedstocks that could not be checked out, with the error.
+    pub sync_failures: Vec<(String, String)>,
+    /// The graph build.
+    pub graph: BuildSummary,
+    /// The pinning directory used.
+    pub pinning: PathBuf,
+    /// Definitions that did not load.
+    pub definition_errors: Vec<LoadError>,
+    /// Per migration, in run order.
+    pub migrations: Vec<MigrationRun>,
+    /// Wall time in milliseconds.
+    pub wall_ms: u64,
+}
+
+impl RunSummary {
+    /// PRs opened (or planned) across all migrations.
+    pub fn opened(&self) -> usize {
+        self.migrations.iter().map(|m| m.opened.len()).sum()
+    }
+}
+
+/// Runs the bot once.
+pub fn run(
+    options: &RunOptions,
+    forge: &dyn Forge,
+    reporter: &dyn BuildReporter,
+) -> Result<RunSummary, RunError> {
+    let started = Instant::now();
+    let remake_allowed = |feedstock: &str| remake_prs_with_conflicts(options, feedstock);
+    let refreshed = if options.db_path.is_file() {
+        let store = Store::open(&options.db_path)?;
+        refresh(&store, forge, &remake_allowed, options.now, options.dry_run)?
+    } else {
+        RefreshSummary::default()
+    };
+
+    let synced = sync_all(forge, &options.checkouts_dir).map_err(RunError::Forge)?;
+    let graph_summary = graph::build(
+        &BuildOptions {
+            feedstocks_dir: options.checkouts_dir.clone(),
+            db_path: options.db_path.clone(),
+        },
+        reporter,
+    )?;
+    let store = Store::open(&options.db_path)?;
+    for checkout in synced.checkouts.values() {
+        store.set_archived(&checkout.repo.name, checkout.repo.archived)?;
+    }
+    let snapshot = GraphSnapshot::load(&store)?;
+
+    let pinning_dir = match &options.pinning_dir {
+        Some(dir) => dir.clone(),
+        None => options
+            .checkouts_dir
+            .join(format!("{PINNING_FEEDSTOCK}-feedstock"))
+            .join("recipe"),
+    };
+    if !pinning_dir.join("conda_build_config.yaml").is_file() {
+        return Err(RunError::NoPinning);
+    }
+    let pinning = load_pinning(&pinning_dir).map_err(|source| RunError::Pinning {
+        dir: pinning_dir.clone(),
+        source,
+    })?;
+    let mut registry = Registry::load(
+        &Sources {
+            pinning_dir: pinning_dir.clone(),
+            migrators_dir: options.migrators_dir.clone(),
+        },
+        &pinning,
+    );
+    let unknown = registry.retain(&options.only);
+    if !unknown.is_empty() {
+        return Err(RunError::UnknownMigrations(unknown));
+    }
+    for error in &registry.errors {
+        tracing::error!(file = %error.file.display(), message = %error.message, "definition not loaded");
+    }
+
+    let run_id = if options.dry_run {
+        None
+    } else {
+        Some(store.begin_run(options.now)?)
+    };
+    let cx = attempt::Context {
+        store: &store,
+        forge,
+        graph: &snapshot,
+        checkouts: &synced.checkouts,
+        pinning: &pinning,
+        identity: &options.identity,
+        now: options.now,
+        dry_run: options.dry_run,
+    };
+    let mut migrations = Vec::with_capacity(registry.migrators.len());
+    for migrator in &registry.migrators {
+        migrations.push(attempt::run_migration(&cx, migrator.as_ref())?);
+    }
+    let summary = RunSummary {
+        run_id,
+        dry_run: options.dry_run,
+        refresh: refreshed,
+        checkouts: synced.checkouts.len(),
+        sync_failures: synced
+            .failures
+            .iter()
+            .map(|(name, err)| (name.clone(), err.to_string()))
+            .collect(),
+        graph: graph_summary,
+        pinning: pinning_dir,
+        definition_errors: registry.errors.clone(),
+        migrations,
+        wall_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    };
+    if let Some(id) = run_id {
+        let json = serde_json::to_string(&summary).unwrap_or_default();
+        store.finish_run(id, options.now, &json)?;
+        checkpoint::reached("run finished");
+    }
+    Ok(summary)
+}
+
+/// `bot.remake_prs_with_conflicts` of a feedstock's checkout (default true; an
+/// unreadable `conda-forge.yml` keeps the default).
+fn remake_prs_with_conflicts(options: &RunOptions, feedstock: &str) -> bool {
+    let path = options
+        .checkouts_dir
+        .join(format!("{feedstock}-feedstock"))
+        .join("conda-forge.yml");
+    read_config(&path).is_none_or(|c| c.bot.remake_prs_with_conflicts)
+}
+
+fn read_config(path: &Path) -> Option<crate::feedstock::config::ForgeConfig> {
+    let text = fs_err::read_to_string(path).ok()?;
+    crate::feedstock::config::parse(&text).ok()
+}

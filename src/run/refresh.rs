@@ -1,0 +1,160 @@
+//! The first step of a run: ask the forge what happened to every open PR the store
+//! tracks, and record it (reference §5.2, §5.3).
+//!
+//! - merged → done (merged), the fork branch is deleted;
+//! - closed → done (closed unmerged) — and when it carries `bot-rerun`, a rerun;
+//! - open with `bot-rerun` → the bot comments, closes it, deletes the branch and records
+//!   a rerun: the node's uid changes, so the migration is redone there;
+//! - open, conflicted ("dirty"), not a draft, and the feedstock allows it
+//!   (`bot.remake_prs_with_conflicts`, default true) → closed the same way and remade;
+//! - drafts and everything else are left alone.
+//!
+//! Each record is updated in its own short transaction after the forge acted, so a run
+//! killed half-way redoes at most the step it was in: the forge calls are idempotent.
+
+use serde::Serialize;
+
+use crate::forge::{Forge, Mergeable, PrState, PullRequest};
+use crate::graph::{GraphError, Store, WorkOutcome, WorkRecord};
+
+use super::checkpoint;
+
+/// The label that asks the bot to redo a PR.
+pub const BOT_RERUN_LABEL: &str = "bot-rerun";
+
+const RERUN_COMMENT: &str = "Due to the `bot-rerun` label I'm closing this PR. \
+I will make another one as appropriate.";
+
+const DIRTY_COMMENT: &str = "I see that this PR has conflicts, and I'm the only committer. \
+I'm going to close this PR and will make another one as appropriate.";
+
+/// What the refresh found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RefreshSummary {
+    /// Open PRs asked about.
+    pub checked: usize,
+    /// Found merged.
+    pub merged: usize,
+    /// Found closed without merging (not counting the bot's own closes below).
+    pub closed: usize,
+    /// Closed by the bot because of `bot-rerun`, or found closed with it.
+    pub reruns: usize,
+    /// Closed by the bot because of conflicts.
+    pub dirty: usize,
+    /// Still open.
+    pub open: usize,
+    /// (feedstock, message) for PRs the forge could not tell about.
+    pub errors: Vec<(String, String)>,
+}
+
+/// Whether a feedstock lets the bot close its conflicted PRs.
+pub type RemakeAllowed<'a> = &'a dyn Fn(&str) -> bool;
+
+/// Refreshes every open PR the store tracks. With `dry_run`, only reads.
+pub fn refresh(
+    store: &Store,
+    forge: &dyn Forge,
+    remake_allowed: RemakeAllowed<'_>,
+    now: i64,
+    dry_run: bool,
+) -> Result<RefreshSummary, GraphError> {
+    let mut summary = RefreshSummary::default();
+    for record in store.open_work()? {
+        let Some(pr_ref) = record.pr.clone() else {
+            continue;
+        };
+        summary.checked += 1;
+        let pr = match forge.pr(&pr_ref.feedstock, pr_ref.number) {
+            Ok(pr) => pr,
+            Err(err) => {
+                summary
+                    .errors
+                    .push((pr_ref.feedstock.clone(), err.to_string()));
+                continue;
+            }
+        };
+        let rerun = pr.labels.contains(BOT_RERUN_LABEL);
+        match pr.state {
+            PrState::Merged => {
+                summary.merged += 1;
+                if !dry_run {
+                    settle(store, forge, &record, &pr, WorkOutcome::Merged, now)?;
+                }
+            }
+            PrState::Closed => {
+                if rerun {
+                    summary.reruns += 1;
+                } else {
+                    summary.closed += 1;
+                }
+                if !dry_run {
+                    if rerun {
+                        store.set_rerun(&record.migration, &record.feedstock, now)?;
+                        checkpoint::reached("rerun recorded");
+                    }
+                    settle(store, forge, &record, &pr, WorkOutcome::Closed, now)?;
+                }
+            }
+            PrState::Open => {
+                let dirty =
+                    pr.mergeable == Mergeable::Dirty && !pr.draft && remake_allowed(&pr.feedstock);
+                let comment = if rerun {
+                    summary.reruns += 1;
+                    RERUN_COMMENT
+                } else if dirty {
+                    summary.dirty += 1;
+                    DIRTY_COMMENT
+                } else {
+                    summary.open += 1;
+                    continue;
+                };
+                if dry_run {
+                    continue;
+                }
+                if let Err(err) = close_for_remake(forge, &pr, comment) {
+                    summary.errors.push((pr.feedstock.clone(), err.to_string()));
+                    continue;
+                }
+                store.set_rerun(&record.migration, &record.feedstock, now)?;
+                checkpoint::reached("rerun recorded");
+                settle(store, forge, &record, &pr, WorkOutcome::Closed, now)?;
+            }
+        }
+    }
+    Ok(summary)
+}
+
+fn close_for_remake(
+    forge: &dyn Forge,
+    pr: &PullRequest,
+    comment: &str,
+) -> Result<(), crate::forge::ForgeError> {
+    forge.comment(&pr.feedstock, pr.number, comment)?;
+    checkpoint::reached("commented");
+    forge.close_pr(&pr.feedstock, pr.number)?;
+    checkpoint::reached("closed");
+    Ok(())
+}
+
+/// Records the final outcome and deletes the fork branch (best effort: a branch that
+/// cannot be deleted is logged, the outcome still recorded).
+fn settle(
+    store: &Store,
+    forge: &dyn Forge,
+    record: &WorkRecord,
+    pr: &PullRequest,
+    outcome: WorkOutcome,
+    now: i64,
+) -> Result<(), GraphError> {
+    if let Err(err) = forge.delete_branch(&pr.feedstock, &pr.head) {
+        tracing::warn!(feedstock = %pr.feedstock, branch = %pr.head, %err, "branch not deleted");
+    }
+    checkpoint::reached("branch deleted");
+    store.record_work(&WorkRecord {
+        outcome,
+        updated_at: now,
+        ..record.clone()
+    })?;
+    checkpoint::reached("outcome recorded");
+    Ok(())
+}
