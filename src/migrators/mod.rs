@@ -7,8 +7,12 @@
 //! `replacement` (`old → new` packages). Declarative definitions of the non-pinning
 //! migrations live as YAML in the top-level `migrators/` folder.
 
+pub mod arch;
+pub mod definitions;
+pub mod maintenance;
 mod migrator;
 pub mod pinning;
+pub mod replacement;
 mod snapshot;
 
 pub use migrator::{
