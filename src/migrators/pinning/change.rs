@@ -19,7 +19,7 @@ use crate::recipe::RecipeFormat;
 use crate::recipe::edit::bump_build_number;
 
 use super::super::migrator::{Change, ChangeInput, ChangeSet, MigrateError};
-use super::closeout::merge_migrator_cbc;
+use super::closeout::{merge_key_add, merge_migrator_cbc};
 use super::definition::{Operation, PinningMigration};
 use super::texts::{self, BodyInput};
 
@@ -110,22 +110,31 @@ pub(super) fn change(
 
 /// The close-out on the pinning feedstock.
 fn closeout(migration: &PinningMigration, input: &ChangeInput<'_>) -> Result<Change, MigrateError> {
-    if let Some(operation) = migration.smithy.operation {
-        let op = match operation {
-            Operation::KeyAdd => "key_add",
-            Operation::KeyRemove => "key_remove",
-        };
-        return Err(MigrateError::Other(format!(
-            "{}: a `{op}` migration cannot be closed out by replacing pinning blocks (it \
-             would drop the pinning's other values); close it out by hand",
-            migration.path.display()
-        )));
-    }
     let cbc = text_of(input.files, PINNING_CBC)?
         .ok_or_else(|| MigrateError::MissingFile(PINNING_CBC.to_string()))?;
+    let manual = |reason: String| {
+        MigrateError::Other(format!(
+            "{}: the close-out cannot be done by line edits ({reason}); close the migration \
+             out by hand",
+            migration.path.display()
+        ))
+    };
+    let merged = match (migration.smithy.operation, &migration.smithy.primary_key) {
+        (None, _) => merge_migrator_cbc(&migration.text, &cbc),
+        (Some(Operation::KeyAdd), Some(primary)) => merge_key_add(
+            &migration.text,
+            &cbc,
+            primary,
+            &migration.smithy.additional_zip_keys,
+        )
+        .map_err(manual)?,
+        (Some(Operation::KeyAdd), None) => return Err(manual("no primary_key".to_string())),
+        (Some(Operation::KeyRemove), _) => {
+            return Err(manual("`key_remove` is not supported".to_string()));
+        }
+    };
     let mut writes = BTreeMap::new();
     let mut deletes = BTreeSet::new();
-    let merged = merge_migrator_cbc(&migration.text, &cbc);
     if merged != cbc {
         writes.insert(PINNING_CBC.to_string(), merged);
     }

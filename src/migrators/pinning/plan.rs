@@ -8,6 +8,9 @@
 //! the child has host requirements, else `build`) for a child in the migration. That is
 //! the bot's `_trim_edges_for_abi_rebuild` expressed on labelled edges: an edge exists
 //! exactly when the child names one of the parent's outputs in one of its sections.
+//! The bot adds the strong compiler stubs (`c_compiler_stub`, ...) a node requires to its
+//! host section; `bh` and inclusion here read host the same way. (The bot also adds the
+//! outputs of feedstocks flagged `strong_exports`; the graph does not record that flag.)
 //! Every member is reported; every other node is listed in `excluded` with one rule (the
 //! first that applies, in the bot's order), including the nodes an allowlist cuts off.
 
@@ -40,13 +43,36 @@ pub(super) fn package_names(migration: &PinningMigration, graph: &GraphSnapshot)
     names.into_iter().collect()
 }
 
+/// The compiler stubs the bot adds to `host` (and `run`) of every node that requires
+/// them (`_add_run_exports_per_node`, reference §2.5), which is how `override_cbc_keys:
+/// [cuda_compiler_stub]` migrations find the feedstocks that use the compiler.
+const STRONG_STUBS: [&str; 6] = [
+    "c_compiler_stub",
+    "c_stdlib_stub",
+    "c_stdlib_compiler_stub",
+    "cxx_compiler_stub",
+    "fortran_compiler_stub",
+    "cuda_compiler_stub",
+];
+
+fn section<'n>(node: &'n NodeInfo, section: Section) -> Option<&'n BTreeSet<String>> {
+    node.requirements.get(&section)
+}
+
+/// True when `name` is in the node's host section as the bot sees it: written there, or
+/// a strong compiler stub required anywhere in build.
+fn in_host(node: &NodeInfo, name: &str) -> bool {
+    section(node, Section::Host).is_some_and(|h| h.contains(name))
+        || (STRONG_STUBS.contains(&name)
+            && section(node, Section::Build).is_some_and(|b| b.contains(name)))
+}
+
 /// The sections whose requirements decide inclusion ("bh").
 fn bh_sections(node: &NodeInfo, include_build: bool) -> SectionSet {
     let mut set = SectionSet::default();
-    let has_host = node
-        .requirements
-        .get(&Section::Host)
-        .is_some_and(|h| !h.is_empty());
+    let has_host = section(node, Section::Host).is_some_and(|h| !h.is_empty())
+        || section(node, Section::Build)
+            .is_some_and(|b| STRONG_STUBS.iter().any(|s| b.contains(*s)));
     if include_build || !has_host {
         set.insert(Section::Build);
     }
@@ -57,10 +83,11 @@ fn bh_sections(node: &NodeInfo, include_build: bool) -> SectionSet {
 }
 
 fn requires_any(node: &NodeInfo, sections: SectionSet, names: &[String]) -> bool {
-    sections.iter().any(|section| {
-        node.requirements
-            .get(&section)
-            .is_some_and(|reqs| names.iter().any(|n| reqs.contains(n.as_str())))
+    sections.iter().any(|s| {
+        names.iter().any(|n| match s {
+            Section::Host => in_host(node, n),
+            other => section(node, other).is_some_and(|reqs| reqs.contains(n.as_str())),
+        })
     })
 }
 
