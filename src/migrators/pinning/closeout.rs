@@ -216,12 +216,12 @@ pub(super) fn merge_key_add(
         if let Some(token) = key_of(line) {
             let key = bare_key(token);
             current = keys.iter().copied().find(|k| *k == key);
-            if let Some(key) = current {
-                if block_end.insert(key, i + 1).is_some() || line.contains('#') {
-                    return Err(format!(
-                        "`{key}` is written more than once or under a selector in the pinning"
-                    ));
-                }
+            if let Some(key) = current
+                && (block_end.insert(key, i + 1).is_some() || line.contains('#'))
+            {
+                return Err(format!(
+                    "`{key}` is written more than once or under a selector in the pinning"
+                ));
             }
             continue;
         }

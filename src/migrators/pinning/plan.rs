@@ -55,7 +55,7 @@ const STRONG_STUBS: [&str; 6] = [
     "cuda_compiler_stub",
 ];
 
-fn section<'n>(node: &'n NodeInfo, section: Section) -> Option<&'n BTreeSet<String>> {
+fn section(node: &NodeInfo, section: Section) -> Option<&BTreeSet<String>> {
     node.requirements.get(&section)
 }
 
