@@ -9,11 +9,17 @@
 
 pub mod arch;
 pub mod definitions;
+mod engine;
 pub mod maintenance;
 mod migrator;
 pub mod pinning;
 pub mod replacement;
 mod snapshot;
+
+pub use engine::{
+    BACKOFF_BASE_SECONDS, BACKOFF_MAX_EXPONENT, DoneKind, MAX_PR_LIMIT, MigrationRecords,
+    NodeState, ReadyNode, Schedule, StateCounts, pr_limit, retry_at, schedule,
+};
 
 pub use migrator::{
     Change, ChangeInput, ChangeSet, Exclusion, Identity, MigrateError, MigrationPlan, Migrator,

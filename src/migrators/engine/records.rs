@@ -1,0 +1,125 @@
+//! The stored records one migration's schedule depends on, and their per-run index.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::graph::{AttemptRecord, GraphError, Store, WorkRecord};
+use crate::migrators::migrator::{Migrator, Uid};
+use crate::migrators::snapshot::NodeInfo;
+
+/// What the store knows about one migration: its work, attempts and `bot-rerun`
+/// requests, plus the work of the migrations it waits for (`wait_for_migrators`).
+///
+/// Loaded with [`MigrationRecords::load`], or built by hand in tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MigrationRecords {
+    /// Work records of this migration (any uid).
+    pub work: Vec<WorkRecord>,
+    /// Attempt records of this migration.
+    pub attempts: Vec<AttemptRecord>,
+    /// `bot-rerun` time per feedstock.
+    pub reruns: BTreeMap<String, i64>,
+    /// Work records of the migrations named in `wait_for_migrators` (any uid).
+    pub waited_for: Vec<WorkRecord>,
+}
+
+impl MigrationRecords {
+    /// Reads a migration's records (and those of the migrations it waits for).
+    pub fn load(store: &Store, migrator: &dyn Migrator) -> Result<MigrationRecords, GraphError> {
+        let name = migrator.name();
+        let mut waited_for = Vec::new();
+        for other in &migrator.settings().wait_for_migrators {
+            waited_for.extend(store.work_for(other)?);
+        }
+        Ok(MigrationRecords {
+            work: store.work_for(name)?,
+            attempts: store.attempts_for(name)?,
+            reruns: store.reruns_for(name)?,
+            waited_for,
+        })
+    }
+}
+
+/// Whether a node's records of one waited-for migration let it go.
+#[derive(Debug, Clone, Copy)]
+struct Waited {
+    all_done: bool,
+}
+
+/// The records of one migration, indexed by feedstock for one scheduling pass.
+pub(super) struct Index<'a> {
+    work: HashMap<&'a str, Vec<&'a WorkRecord>>,
+    attempts: HashMap<&'a str, &'a AttemptRecord>,
+    reruns: &'a BTreeMap<String, i64>,
+    waited: HashMap<(&'a str, &'a str), Waited>,
+}
+
+impl<'a> Index<'a> {
+    /// Indexes `records` of `migration` (records of other migrations are ignored).
+    pub(super) fn new(migration: &str, records: &'a MigrationRecords) -> Index<'a> {
+        let mut work: HashMap<&str, Vec<&WorkRecord>> = HashMap::new();
+        for record in records.work.iter().filter(|r| r.migration == migration) {
+            work.entry(record.feedstock.as_str())
+                .or_default()
+                .push(record);
+        }
+        let attempts = records
+            .attempts
+            .iter()
+            .filter(|a| a.migration == migration)
+            .map(|a| (a.feedstock.as_str(), a))
+            .collect();
+        let mut waited: HashMap<(&str, &str), Waited> = HashMap::new();
+        for record in &records.waited_for {
+            let entry = waited
+                .entry((record.migration.as_str(), record.feedstock.as_str()))
+                .or_insert(Waited { all_done: true });
+            entry.all_done &= record.outcome.is_done();
+        }
+        Index {
+            work,
+            attempts,
+            reruns: &records.reruns,
+            waited,
+        }
+    }
+
+    /// True when the feedstock has any record of this migration (whatever its uid).
+    pub(super) fn has_work(&self, feedstock: &str) -> bool {
+        self.work.contains_key(feedstock)
+    }
+
+    /// The node's current uid: the migrator's, with the `bot-rerun` time if one was
+    /// requested.
+    pub(super) fn current_uid(&self, migrator: &dyn Migrator, node: &NodeInfo) -> Uid {
+        let mut uid = migrator.uid(node);
+        if let Some(&at) = self.reruns.get(&node.name) {
+            uid.bot_rerun = at;
+        }
+        uid
+    }
+
+    /// The record of the feedstock under `uid` (the latest updated one, should several
+    /// keys spell the same uid differently).
+    pub(super) fn matching(&self, feedstock: &str, uid: &Uid) -> Option<&'a WorkRecord> {
+        let records = self.work.get(feedstock)?;
+        let key = uid.key();
+        records
+            .iter()
+            .copied()
+            .filter(|r| r.uid_key == key || Uid::from_key(&r.uid_key).as_ref() == Some(uid))
+            .max_by_key(|r| r.updated_at)
+    }
+
+    /// The attempts of the feedstock.
+    pub(super) fn attempts(&self, feedstock: &str) -> Option<&'a AttemptRecord> {
+        self.attempts.get(feedstock).copied()
+    }
+
+    /// True when `migration` is done on the feedstock: it has a record there and every
+    /// one of them is done (cf-scripts: a `PRed` entry exists and all are closed).
+    pub(super) fn waited_done(&self, migration: &str, feedstock: &str) -> bool {
+        self.waited
+            .get(&(migration, feedstock))
+            .is_some_and(|w| w.all_done)
+    }
+}
