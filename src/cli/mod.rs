@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod demo;
+mod forge;
 mod graph;
 mod progress;
 mod rerender;
@@ -42,6 +43,8 @@ pub enum Command {
     Rerender(rerender::RerenderArgs),
     /// Run the bot once: refresh PRs, rebuild the graph, open the PRs that are ready.
     Run(run::RunArgs),
+    /// The local forge: import feedstocks; list, show, merge, close and label PRs.
+    Forge(forge::ForgeArgs),
 }
 
 /// What a command reports to the process: success, a "found something" result (such as
@@ -72,5 +75,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Bench(args) => bench::run(args),
         Command::Rerender(args) => rerender::run(args),
         Command::Run(args) => run::run(args),
+        Command::Forge(args) => forge::run(args),
     }
 }

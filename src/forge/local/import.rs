@@ -12,6 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::LocalForge;
@@ -73,37 +74,54 @@ impl LocalForge {
             .collect::<Result<Vec<PathBuf>, _>>()
             .map_err(io)?;
         entries.sort();
+        // Checkouts are independent and the work is mostly file system latency, so they
+        // are imported in parallel; the database serializes its own writes.
+        let outcomes: Vec<(
+            PathBuf,
+            Option<FeedstockName>,
+            Result<Imported, SourceOrForge>,
+        )> = entries
+            .into_par_iter()
+            .map(|path| match importable(&path) {
+                Ok(name) => {
+                    let imported = self.import_checkout(&name, &path);
+                    (path, Some(name), imported)
+                }
+                Err(reason) => (path, None, Err(SourceOrForge::Source(reason))),
+            })
+            .collect();
         let mut summary = ImportSummary::default();
-        for path in entries {
-            let name = match importable(&path) {
-                Ok(name) => name,
-                Err(reason) => {
-                    tracing::warn!(path = %path.display(), "skipping: {reason}");
-                    summary.skipped.push(SkippedEntry { path, reason });
-                    continue;
-                }
-            };
-            let repo_path = self.upstream_path(&name);
-            let existed = repo_path.exists();
-            let imported = self.import_one(&name, &path);
-            if !existed && matches!(imported, Err(SourceOrForge::Source(_))) {
-                // Leave no empty repository behind for a checkout that was skipped.
-                if let Err(err) = fs_err::remove_dir_all(&repo_path) {
-                    tracing::warn!("cannot remove `{}`: {err}", repo_path.display());
-                }
-            }
-            match imported {
-                Ok(Imported::Created) => summary.created.push(name.to_string()),
-                Ok(Imported::Updated) => summary.updated.push(name.to_string()),
-                Ok(Imported::Unchanged) => summary.unchanged.push(name.to_string()),
-                Err(SourceOrForge::Source(reason)) => {
+        for (path, name, imported) in outcomes {
+            match (imported, name) {
+                (Ok(Imported::Created), Some(name)) => summary.created.push(name.to_string()),
+                (Ok(Imported::Updated), Some(name)) => summary.updated.push(name.to_string()),
+                (Ok(Imported::Unchanged), Some(name)) => summary.unchanged.push(name.to_string()),
+                (Ok(_), None) => {}
+                (Err(SourceOrForge::Source(reason)), _) => {
                     tracing::warn!(path = %path.display(), "skipping: {reason}");
                     summary.skipped.push(SkippedEntry { path, reason });
                 }
-                Err(SourceOrForge::Forge(err)) => return Err(err),
+                (Err(SourceOrForge::Forge(err)), _) => return Err(err),
             }
         }
+        summary.created.sort();
+        summary.updated.sort();
+        summary.unchanged.sort();
         Ok(summary)
+    }
+
+    /// Imports one checkout; a skipped checkout that had no repository leaves none.
+    fn import_checkout(&self, name: &FeedstockName, dir: &Path) -> Result<Imported, SourceOrForge> {
+        let repo_path = self.upstream_path(name);
+        let existed = repo_path.exists();
+        let imported = self.import_one(name, dir);
+        if !existed
+            && matches!(imported, Err(SourceOrForge::Source(_)))
+            && let Err(err) = fs_err::remove_dir_all(&repo_path)
+        {
+            tracing::warn!("cannot remove `{}`: {err}", repo_path.display());
+        }
+        imported
     }
 
     fn import_one(&self, name: &FeedstockName, dir: &Path) -> Result<Imported, SourceOrForge> {
@@ -113,43 +131,54 @@ impl LocalForge {
         } else {
             repo::init_bare(&path, DEFAULT_BRANCH)?
         };
-        let tree = match repo::tree_from_dir(&git, dir) {
-            Ok(Some(tree)) => tree,
-            Ok(None) => {
-                return Err(SourceOrForge::Source(
-                    "no files in the checkout".to_string(),
-                ));
-            }
-            Err(err @ (ForgeError::Io { .. } | ForgeError::Invalid { .. })) => {
-                return Err(SourceOrForge::Source(err.to_string()));
-            }
-            Err(err) => return Err(err.into()),
-        };
         let default_branch = self
             .db
             .repo(&self.org, name.as_str())?
             .map_or_else(|| DEFAULT_BRANCH.to_string(), |repo| repo.default_branch);
         let refname = repo::branch_ref(&default_branch)?;
+        let tip = repo::branch_tip(&git, &default_branch)?;
         let signature = repo::signature(super::MAINTAINER_NAME, super::MAINTAINER_EMAIL)?;
         let message = format!("Import {} from {}\n", name.dir_name(), dir.display());
-        let outcome = match repo::branch_tip(&git, &default_branch)? {
-            None => {
-                let oid = repo::commit(&git, &signature, &signature, &message, tree, &[])?;
+        // The new commit, or `None` when the default branch already holds these files.
+        let commit = repo::in_one_pack(&git, || {
+            let tree = match repo::tree_from_dir(&git, dir) {
+                Ok(Some(tree)) => tree,
+                Ok(None) => {
+                    return Err(SourceOrForge::Source(
+                        "no files in the checkout".to_string(),
+                    ));
+                }
+                Err(err @ (ForgeError::Io { .. } | ForgeError::Invalid { .. })) => {
+                    return Err(SourceOrForge::Source(err.to_string()));
+                }
+                Err(err) => return Err(err.into()),
+            };
+            let parent = match tip {
+                Some(tip) => Some(
+                    git.find_commit(tip)
+                        .git(|| format!("read `{refname}` of `{}`", path.display()))?,
+                ),
+                None => None,
+            };
+            if parent
+                .as_ref()
+                .is_some_and(|parent| parent.tree_id() == tree)
+            {
+                return Ok((None, false));
+            }
+            let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+            let oid = repo::commit(&git, &signature, &signature, &message, tree, &parents)?;
+            Ok((Some(oid), true))
+        })?;
+        let outcome = match (commit, tip) {
+            (None, _) => Imported::Unchanged,
+            (Some(oid), None) => {
                 repo::set_ref(&git, &refname, oid, "cascade: import")?;
                 Imported::Created
             }
-            Some(tip) => {
-                let parent = git
-                    .find_commit(tip)
-                    .git(|| format!("read `{refname}` of `{}`", path.display()))?;
-                if parent.tree_id() == tree {
-                    Imported::Unchanged
-                } else {
-                    let oid =
-                        repo::commit(&git, &signature, &signature, &message, tree, &[&parent])?;
-                    repo::move_ref(&git, &refname, tip, oid, "cascade: import")?;
-                    Imported::Updated
-                }
+            (Some(oid), Some(tip)) => {
+                repo::move_ref(&git, &refname, tip, oid, "cascade: import")?;
+                Imported::Updated
             }
         };
         let added = self

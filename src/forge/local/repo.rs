@@ -7,11 +7,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use git2::build::{CheckoutBuilder, RepoBuilder, TreeUpdateBuilder};
 use git2::{
-    Commit, ErrorCode, FileMode, ObjectType, Oid, Reference, Repository, RepositoryInitOptions,
-    ResetType, Signature, Tree,
+    Commit, ErrorCode, FetchOptions, FileMode, ObjectType, Oid, Reference, Repository,
+    RepositoryInitOptions, ResetType, Signature, Tree,
 };
 
 use crate::forge::{CommitSpec, ForgeError, Mergeable};
@@ -69,6 +70,33 @@ pub(crate) fn branch_tip(repo: &Repository, branch: &str) -> Result<Option<Oid>,
     }
 }
 
+/// Runs a git operation that writes references, again while another writer (a thread or
+/// a process) holds the lock file of a reference it needs: libgit2 fails at once with
+/// `Locked` instead of waiting. Gives up after about two seconds.
+fn retry_locked<T>(
+    mut operation: impl FnMut() -> Result<T, git2::Error>,
+) -> Result<T, git2::Error> {
+    let mut attempt = 0u64;
+    loop {
+        match operation() {
+            Err(err) if is_lock_contention(&err) && attempt < 200 => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(1 + attempt % 20));
+            }
+            result => return result,
+        }
+    }
+}
+
+/// A reference's lock file is held by another writer. libgit2 reports that as `Locked`
+/// from reference writes but as a generic error from a fetch's ref updates, hence the
+/// message test.
+fn is_lock_contention(err: &git2::Error) -> bool {
+    err.code() == ErrorCode::Locked
+        || err.message().contains("failed to lock file")
+        || err.message().contains("failed to create locked file")
+}
+
 /// Points `refname` at `oid` unconditionally.
 pub(crate) fn set_ref(
     repo: &Repository,
@@ -76,7 +104,7 @@ pub(crate) fn set_ref(
     oid: Oid,
     message: &str,
 ) -> Result<(), ForgeError> {
-    repo.reference(refname, oid, true, message)
+    retry_locked(|| repo.reference(refname, oid, true, message))
         .git(|| format!("set `{refname}` in `{}`", repo.path().display()))?;
     Ok(())
 }
@@ -90,7 +118,7 @@ pub(crate) fn move_ref(
     new: Oid,
     message: &str,
 ) -> Result<(), ForgeError> {
-    repo.reference_matching(refname, new, true, old, message)
+    retry_locked(|| repo.reference_matching(refname, new, true, old, message))
         .git(|| format!("move `{refname}` in `{}`", repo.path().display()))?;
     Ok(())
 }
@@ -109,7 +137,13 @@ pub(crate) fn fetch(repo: &Repository, from: &Path, refspec: &str) -> Result<(),
         reason: "not valid UTF-8".to_string(),
     })?;
     let mut remote = repo.remote_anonymous(url).git(context)?;
-    remote.fetch(&[refspec], None, None).git(context)
+    retry_locked(|| {
+        // FETCH_HEAD is one file per repository: concurrent fetches would contend for it.
+        let mut options = FetchOptions::new();
+        options.update_fetchhead(false);
+        remote.fetch(&[refspec], Some(&mut options), None)
+    })
+    .git(context)
 }
 
 /// Makes sure `oid` exists in `repo`, fetching `branch` of `from` when it does not.
@@ -132,7 +166,9 @@ pub(crate) fn ensure_commit(
     })
 }
 
-/// Creates the fork at `fork` as a bare clone of `upstream`, unless it exists.
+/// Creates the fork at `fork` as a bare clone of `upstream`, unless it exists. The clone
+/// is made beside the fork and renamed into place, so a concurrent first push to the
+/// same feedstock finds either no fork or a complete one.
 pub(crate) fn ensure_fork(upstream: &Path, fork: &Path) -> Result<Repository, ForgeError> {
     if fork.exists() {
         return open(fork);
@@ -141,10 +177,37 @@ pub(crate) fn ensure_fork(upstream: &Path, fork: &Path) -> Result<Repository, Fo
         what: format!("repository path `{}`", upstream.display()),
         reason: "not valid UTF-8".to_string(),
     })?;
-    RepoBuilder::new()
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |err: std::io::Error| ForgeError::Io {
+            path,
+            message: err.to_string(),
+        }
+    };
+    static STAGING: AtomicU64 = AtomicU64::new(0);
+    let owner_dir = fork.parent().unwrap_or(fork);
+    fs_err::create_dir_all(owner_dir).map_err(io(owner_dir))?;
+    let clone_path = owner_dir.join(format!(
+        ".fork-{}-{}.tmp",
+        std::process::id(),
+        STAGING.fetch_add(1, Ordering::Relaxed)
+    ));
+    let cloned = RepoBuilder::new()
         .bare(true)
-        .clone(url, fork)
+        .clone(url, &clone_path)
         .git(|| format!("fork `{}` to `{}`", upstream.display(), fork.display()))
+        .and_then(|_| match fs_err::rename(&clone_path, fork) {
+            // Losing the race to another process is fine: its fork is as good as ours.
+            Err(_) if fork.exists() => Ok(()),
+            result => result.map_err(io(fork)),
+        });
+    if clone_path.exists()
+        && let Err(err) = fs_err::remove_dir_all(&clone_path)
+    {
+        tracing::warn!("cannot remove `{}`: {err}", clone_path.display());
+    }
+    cloned?;
+    open(fork)
 }
 
 /// The signature of an author, `now`.
@@ -214,6 +277,32 @@ fn check_path(path: &str, what: &str) -> Result<(), ForgeError> {
         }
     }
     Ok(())
+}
+
+/// Runs `write` with the repository's new objects kept in memory, then stores the ones it
+/// asks to keep as one pack file: an import writes hundreds of blobs, and one pack costs
+/// a handful of file operations where loose objects cost a directory and a file each.
+/// When `write` returns `(value, false)` nothing reaches the disk.
+pub(crate) fn in_one_pack<T, E: From<ForgeError>>(
+    repo: &Repository,
+    write: impl FnOnce() -> Result<(T, bool), E>,
+) -> Result<T, E> {
+    let context = || format!("write a pack in `{}`", repo.path().display());
+    let odb = repo.odb().git(context)?;
+    let mempack = odb.add_new_mempack_backend(1000).git(context)?;
+    let (value, keep) = write()?;
+    if keep {
+        let mut pack = git2::Buf::new();
+        mempack.dump(repo, &mut pack).git(context)?;
+        let mut writer = odb.packwriter().git(context)?;
+        std::io::Write::write_all(&mut writer, &pack).map_err(|err| ForgeError::Git {
+            context: context(),
+            message: err.to_string(),
+        })?;
+        writer.commit().git(context)?;
+    }
+    mempack.reset().git(context)?;
+    Ok(value)
 }
 
 /// Commits `tree` with `parents`, without moving any reference.
@@ -374,6 +463,11 @@ pub(crate) fn sync_checkout(upstream: &Path, branch: &str, dest: &Path) -> Resul
     checkout.force().remove_untracked(true).remove_ignored(true);
     repo.reset(&target, ResetType::Hard, Some(&mut checkout))
         .git(context)?;
+    // libgit2's hard reset replaces the checkout strategy with a plain force, which keeps
+    // untracked files; a second, cleaning checkout removes them.
+    let mut clean = CheckoutBuilder::new();
+    clean.force().remove_untracked(true).remove_ignored(true);
+    repo.checkout_head(Some(&mut clean)).git(context)?;
     Ok(oid)
 }
 
@@ -480,8 +574,7 @@ pub(crate) fn delete_branch(path: &Path, branch: &str) -> Result<(), ForgeError>
     }
     let repo = open(path)?;
     match repo.find_reference(&name) {
-        Ok(mut reference) => reference
-            .delete()
+        Ok(mut reference) => retry_locked(|| reference.delete())
             .git(|| format!("delete `{name}` in `{}`", path.display())),
         Err(err) if err.code() == ErrorCode::NotFound => Ok(()),
         Err(err) => Err(err).git(|| format!("read `{name}` in `{}`", path.display())),
