@@ -6,6 +6,10 @@
 //! which rewrites the whole matched line and so drops a trailing `# [selector]` or
 //! comment, only the digits change.
 //!
+//! When none of the patterns matches, the variable that `number: {{ name }}` refers to is
+//! bumped where it is set (`{% set build_num = 2 %}`, as zlib, blas and lapack write it):
+//! the bot leaves such recipes unbumped.
+//!
 //! v1 (`recipe.yaml`, YAML): the first `context` key named `build_number`, `build` or
 //! `number` whose value is a number; when there is none, `build.number` and every
 //! `outputs[].build.number` that are numbers. Templated values (`${{ ... }}`) are left
@@ -82,7 +86,48 @@ struct NumberSpan {
     line: usize,
 }
 
+/// `number: {{ name }}` (possibly quoted): the variable a v0 build number is set from.
+static V0_NUMBER_VAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^\s*number:\s*["']?\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}"#)
+        .unwrap_or_else(|_| unreachable!("static pattern"))
+});
+
+/// `{% set name = N %}` for any name; group 1 is the name, group 2 the number.
+static V0_SET_ANY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^\s*\{%-?\s*set\s+([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"?([0-9]+)"?\s*-?%\}"#)
+        .unwrap_or_else(|_| unreachable!("static pattern"))
+});
+
 fn v0_numbers(text: &str) -> Vec<NumberSpan> {
+    let spans = v0_bot_numbers(text);
+    if !spans.is_empty() {
+        return spans;
+    }
+    let vars: Vec<&str> = text
+        .lines()
+        .filter_map(|l| V0_NUMBER_VAR.captures(l).and_then(|c| c.get(1)))
+        .map(|m| m.as_str())
+        .collect();
+    let mut offset = 0;
+    let mut found = Vec::new();
+    for (index, raw) in text.split_inclusive('\n').enumerate() {
+        let line = raw.trim_end_matches(['\n', '\r']);
+        if let Some(c) = V0_SET_ANY.captures(line)
+            && let (Some(name), Some(digits)) = (c.get(1), c.get(2))
+            && vars.contains(&name.as_str())
+        {
+            found.push(NumberSpan {
+                start: offset + digits.start(),
+                end: offset + digits.end(),
+                line: index + 1,
+            });
+        }
+        offset += raw.len();
+    }
+    found
+}
+
+fn v0_bot_numbers(text: &str) -> Vec<NumberSpan> {
     let mut spans = Vec::new();
     let mut offset = 0;
     for (index, raw) in text.split_inclusive('\n').enumerate() {
@@ -216,6 +261,15 @@ mod tests {
         );
         assert_eq!(edit.changes.len(), 2);
         assert_eq!(edit.changes[0].line, 1);
+    }
+
+    #[test]
+    fn v0_follows_the_variable_the_build_number_is_set_from() {
+        let text = "{% set build_num = 2 %}\nbuild:\n  number: {{ build_num }}\nreqs:\n  - zlib *_{{ build_num }}\n";
+        assert_eq!(
+            bump(RecipeFormat::V0, text),
+            text.replace("build_num = 2", "build_num = 3")
+        );
     }
 
     #[test]
