@@ -2,7 +2,7 @@
 //! loads, the compiled-in copy is identical to the folder, and broken files are reported
 //! with their file, line and key while the other files still load.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use cascade::migrators::definitions::{self, DefinitionError, DefinitionErrorKind};
@@ -77,34 +77,33 @@ fn the_compiled_in_definitions_are_the_folder() {
     assert!(errors.is_empty(), "{errors:#?}");
     let (on_disk, _) = definitions::load_dir(folder(), &Pinning::default());
     assert_eq!(names(&embedded), names(&on_disk));
-    // Every definition and allowlist of the folder is compiled in, byte for byte: the
-    // source names each one with include_str!, so listing the folder is enough.
-    let source = fs_err::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src/migrators/definitions.rs"
-    ))
-    .unwrap();
-    let mut files = BTreeSet::new();
-    for entry in fs_err::read_dir(folder()).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
-        if name.ends_with(".yaml") || name.ends_with(".yml") {
-            files.insert(name);
+    // Every definition and data file of the folder is compiled in, byte for byte (the
+    // `demo/` pinning migrations and the README are not definitions).
+    let mut on_disk_files = BTreeMap::new();
+    for relative in ["", "arch"] {
+        for entry in fs_err::read_dir(folder().join(relative)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if path.is_file() && name != "README.md" {
+                let key = if relative.is_empty() {
+                    name
+                } else {
+                    format!("{relative}/{name}")
+                };
+                on_disk_files.insert(key, fs_err::read_to_string(&path).unwrap());
+            }
         }
     }
-    for entry in fs_err::read_dir(folder().join("arch")).unwrap() {
-        let path = entry.unwrap().path();
-        files.insert(format!(
-            "arch/{}",
-            path.file_name().unwrap().to_string_lossy()
-        ));
-    }
-    for file in &files {
-        assert!(
-            source.contains(&format!("include_str!(\"../../migrators/{file}\")")),
-            "migrators/{file} is not compiled in; add it to EMBEDDED in definitions.rs"
-        );
-    }
+    let compiled: BTreeMap<String, String> = definitions::embedded_files()
+        .iter()
+        .map(|(name, text)| (name.to_string(), text.to_string()))
+        .collect();
+    assert_eq!(
+        compiled.keys().collect::<Vec<_>>(),
+        on_disk_files.keys().collect::<Vec<_>>(),
+        "add new files of migrators/ to EMBEDDED in src/migrators/definitions/mod.rs"
+    );
+    assert_eq!(compiled, on_disk_files);
 }
 
 #[test]

@@ -243,6 +243,7 @@ impl Migrator for Replacement {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::feedstock::Snapshot;
 
     fn mpir() -> Replacement {
         Replacement::new("mpir-to-gmp", Settings::default(), "mpir", "gmp", None)
@@ -268,5 +269,110 @@ mod tests {
         let r = Replacement::new("x", Settings::default(), "a.b", "c", None);
         assert_eq!(r.replace_in("  - axb\n"), None);
         assert_eq!(r.replace_in("  - a.b\n").unwrap(), "  - c\n");
+    }
+
+    /// A feedstock whose `.ci_support` is what a rerender of it gives.
+    fn feedstock(
+        format: RecipeFormat,
+        recipe: &str,
+        pinning: &crate::pinning::Pinning,
+    ) -> Snapshot {
+        let root = std::path::Path::new("/nowhere/foo-feedstock");
+        let forge_yml = match format {
+            RecipeFormat::V0 => "",
+            RecipeFormat::V1 => "conda_build_tool: rattler-build\n",
+        };
+        let mut files = vec![
+            ("conda-forge.yml".to_string(), forge_yml.as_bytes().to_vec()),
+            (
+                format!("recipe/{}", format.file_name()),
+                recipe.as_bytes().to_vec(),
+            ),
+        ];
+        let snapshot = Snapshot::from_files(root, files.clone());
+        let inputs = crate::pinning::inputs_from_snapshot(&snapshot, "foo-feedstock").unwrap();
+        let output = crate::pinning::rerender(&inputs, pinning, Default::default()).unwrap();
+        for (name, text) in output.files {
+            files.push((format!(".ci_support/{name}"), text.into_bytes()));
+        }
+        Snapshot::from_files(root, files)
+    }
+
+    fn change_of(format: RecipeFormat, recipe: &str) -> ChangeSet {
+        let pinning = crate::pinning::Pinning {
+            cbc: "c_compiler:\n  - gcc  # [linux]\n  - clang  # [osx]\n  - vs2022  # [win]\nmpir:\n  - '3.0'\ngmp:\n  - '6'\n".to_string(),
+            migrations: None,
+        };
+        let files = feedstock(format, recipe, &pinning);
+        let config =
+            crate::feedstock::config::parse(files.text("conda-forge.yml").unwrap()).unwrap();
+        let node = NodeInfo {
+            name: "foo".to_string(),
+            recipe_format: Some(format),
+            ..NodeInfo::default()
+        };
+        let input = ChangeInput {
+            node: &node,
+            files: &files,
+            config: &config,
+            pinning: &pinning,
+            children: &[],
+            closeout: false,
+            identity: &crate::migrators::Identity::default(),
+        };
+        match mpir().change(&input).unwrap() {
+            Change::Files(set) => set,
+            Change::NothingToDo { reason } => panic!("{reason}"),
+        }
+    }
+
+    fn assert_replaced(set: &ChangeSet, recipe_path: &str, expected_recipe: &str) {
+        assert_eq!(set.writes[recipe_path], expected_recipe);
+        let variants: Vec<&String> = set
+            .writes
+            .keys()
+            .filter(|p| p.starts_with(".ci_support/"))
+            .collect();
+        assert_eq!(
+            variants,
+            [
+                ".ci_support/linux_64_.yaml",
+                ".ci_support/osx_64_.yaml",
+                ".ci_support/win_64_.yaml"
+            ]
+        );
+        for path in variants {
+            let text = &set.writes[path];
+            assert!(
+                text.contains("gmp:\n- '6'\n") && !text.contains("mpir"),
+                "{path}: {text}"
+            );
+        }
+        assert_eq!(set.title, "Suggestion: depend on gmp instead of mpir");
+        assert_eq!(set.commit_message, "use gmp instead of mpir");
+        assert_eq!(set.branch, "mpir-to-gmp-migration-0");
+        assert!(set.deletes.is_empty());
+    }
+
+    #[test]
+    fn a_v0_recipe_gets_gmp_a_bumped_build_number_and_a_rerender() {
+        let recipe = "package:\n  name: foo\n  version: 1.0\nbuild:\n  number: 2\nrequirements:\n  build:\n    - {{ compiler('c') }}\n  host:\n    - mpir\n  run:\n    - mpir  # [win]\n";
+        let set = change_of(RecipeFormat::V0, recipe);
+        assert_replaced(
+            &set,
+            "recipe/meta.yaml",
+            "package:\n  name: foo\n  version: 1.0\nbuild:\n  number: 3\nrequirements:\n  build:\n    - {{ compiler('c') }}\n  host:\n    - gmp\n  run:\n    - gmp  # [win]\n",
+        );
+    }
+
+    #[test]
+    fn a_v1_recipe_gets_gmp_a_bumped_build_number_and_a_rerender() {
+        let recipe = "context:\n  version: \"1.0\"\npackage:\n  name: foo\n  version: ${{ version }}\nbuild:\n  number: 0\nrequirements:\n  build:\n    - ${{ compiler('c') }}\n  host:\n    - mpir\n  run:\n    - if: win\n      then: mpir\n    - mpir\n";
+        let set = change_of(RecipeFormat::V1, recipe);
+        assert_replaced(
+            &set,
+            "recipe/recipe.yaml",
+            "context:\n  version: \"1.0\"\npackage:\n  name: foo\n  version: ${{ version }}\nbuild:\n  number: 1\nrequirements:\n  build:\n    - ${{ compiler('c') }}\n  host:\n    - gmp\n  run:\n    - if: win\n      then: mpir\n    - gmp\n",
+        );
     }
 }

@@ -15,7 +15,9 @@
 //! `patchelf`) are `ExcludedByName` and all-noarch feedstocks `Noarch`; both are plucked:
 //! their parents become their children's parents, so gating passes through them. Archived
 //! and unparsable feedstocks are removed without reconnecting (the bot's base filter);
-//! feedstocks that already build for every target are `AlreadyMigrated` and gate no one.
+//! feedstocks that do not build where the rollout starts from (the build platform of a
+//! cross build, the targets' OS for a native one) are `PlatformAllowlist`; feedstocks
+//! that already build for every target are `AlreadyMigrated` and gate no one.
 //! Everything outside the graph is listed as `NotInAllowlist`, so `explain` can say why.
 //! Per-platform requirements are not in the snapshot; requirements unioned over platforms
 //! stand in for the bot's `linux_aarch64_requirements`.
@@ -206,6 +208,22 @@ impl Architecture {
         seen
     }
 
+    /// A cross build needs the feedstock on the build platform (`win-64` for win-arm64);
+    /// a native one on some platform of the targets' OS (a linux-only recipe does not
+    /// gain osx-arm64). Unions over platforms put `ncurses` in python's requirements on
+    /// Windows too; this keeps such feedstocks out.
+    fn builds_where_needed(&self, node: &NodeInfo) -> bool {
+        match &self.build {
+            Build::Cross { from } => node.platforms.iter().any(|p| p == from.subdir.as_str()),
+            Build::Native { .. } => self.targets.iter().any(|t| {
+                let os = t.subdir.as_str().split('-').next().unwrap_or_default();
+                node.platforms
+                    .iter()
+                    .any(|p| p.split('-').next() == Some(os))
+            }),
+        }
+    }
+
     fn subdirs(&self) -> String {
         let names: Vec<&str> = self.targets.iter().map(|t| t.subdir.as_str()).collect();
         names.join(", ")
@@ -337,6 +355,8 @@ impl Migrator for Architecture {
             } else if node.noarch.all {
                 plucked.insert(id);
                 Exclusion::Noarch
+            } else if !self.builds_where_needed(node) {
+                Exclusion::PlatformAllowlist
             } else if self
                 .targets
                 .iter()

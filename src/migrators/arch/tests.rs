@@ -204,3 +204,45 @@ fn a_feedstock_with_only_one_of_the_targets_is_still_a_member() {
     .plan(&graph);
     assert_eq!(plan.members, [NodeId(0)]);
 }
+
+#[test]
+fn feedstocks_that_do_not_build_where_the_rollout_starts_are_left_out() {
+    let nodes = vec![
+        node("unix-only", &["unix-only"], &["linux-64", "osx-64"], false),
+        node("app", &["app"], &["linux-64", "win-64"], false),
+        node("mac-only", &["mac-only"], &["osx-64"], false),
+    ];
+    let graph = GraphSnapshot::from_parts(
+        nodes,
+        [
+            (NodeId(0), NodeId(1), sections(&[Section::Host])),
+            (NodeId(2), NodeId(1), sections(&[Section::Host])),
+        ],
+    );
+    let mut win = migrator(
+        Build::Cross {
+            from: Target::parse("win_64").unwrap(),
+        },
+        &["app"],
+    );
+    win.targets = vec![Target::parse("win_arm64").unwrap()];
+    let plan = win.plan(&graph);
+    assert_eq!(plan.members, [NodeId(1)]);
+    assert!(plan.parents.is_empty());
+    assert!(
+        plan.excluded
+            .contains(&(NodeId(0), Exclusion::PlatformAllowlist))
+    );
+    let native = migrator(
+        Build::Native {
+            provider: "default".to_string(),
+        },
+        &["app"],
+    );
+    let plan = native.plan(&graph);
+    assert_eq!(plan.members, [NodeId(0), NodeId(1)]);
+    assert!(
+        plan.excluded
+            .contains(&(NodeId(2), Exclusion::PlatformAllowlist))
+    );
+}
