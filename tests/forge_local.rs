@@ -11,6 +11,7 @@ use cascade::forge::local::{LocalForge, LocalForgeOptions, PrFilter};
 use cascade::forge::{
     CiStatus, CommitSpec, Forge, ForgeError, Mergeable, NewPullRequest, PrState, PullRequest,
 };
+use cascade::graph::{BuildOptions, NoReporter, build};
 
 /// Every file under `dir` (relative path → bytes), `.git` excluded.
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -178,6 +179,30 @@ fn every_real_feedstock_imports_and_checks_out_byte_identical() {
     let again = forge.import(&data).unwrap();
     assert_eq!(again.unchanged.len(), 137);
     assert!(again.created.is_empty() && again.updated.is_empty());
+
+    // The checkouts (with their `.git`) crawl into the same graph as the source data.
+    let graph_of = |feedstocks: &Path, db: &str| {
+        let options = BuildOptions {
+            feedstocks_dir: feedstocks.to_path_buf(),
+            db_path: dir.path().join(db),
+        };
+        build(&options, &NoReporter).unwrap()
+    };
+    let from_forge = graph_of(&checkouts, "graph-of-checkouts.sqlite");
+    let from_data = graph_of(&data, "graph-of-data.sqlite");
+    assert_eq!(from_forge.nodes, 137);
+    assert_eq!(
+        (
+            from_forge.edges,
+            from_forge.external_dependencies,
+            from_forge.parse_errors
+        ),
+        (
+            from_data.edges,
+            from_data.external_dependencies,
+            from_data.parse_errors
+        )
+    );
 }
 
 #[test]

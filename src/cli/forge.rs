@@ -224,6 +224,13 @@ fn print_json(value: &impl Serialize) -> anyhow::Result<ExitStatus> {
 }
 
 fn import(location: &Location<'_>, args: &ImportArgs) -> anyhow::Result<ExitStatus> {
+    // Checked before the forge is created, so a typo leaves no empty forge behind.
+    if !args.dir.is_dir() {
+        bail!(
+            "cannot import `{}`: not a directory of feedstock checkouts",
+            args.dir.display()
+        );
+    }
     let forge = location.create()?;
     let summary = forge.import(&args.dir).with_context(|| {
         format!(

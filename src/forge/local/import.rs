@@ -8,7 +8,8 @@
 //! or a clone, and the forge never depends on objects elsewhere. Importing again is
 //! idempotent: an unchanged checkout leaves its repository alone; a changed one adds one
 //! commit on top of the default branch (the forge's history is kept, so open PRs stay
-//! mergeable or become dirty just as after a maintainer's push).
+//! mergeable or become dirty just as after a maintainer's push). The checkout's files
+//! win: re-importing a checkout older than a merged PR commits the old files again.
 
 use std::path::{Path, PathBuf};
 
