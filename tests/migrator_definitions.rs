@@ -242,3 +242,16 @@ fn the_engine_keys_map_onto_settings() {
     assert_eq!(settings.wait_for_migrators, ["python314"]);
     assert_eq!(settings.ignored_deps_per_node["numpy"], ["python"]);
 }
+
+#[test]
+fn a_key_given_twice_is_an_error_at_its_second_line() {
+    let (migrators, errors, _dir) = load(&[("m.yaml", "kind: maintenance\nname: a\nname: b\n")]);
+    assert!(migrators.is_empty());
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].line, Some(3), "{}", errors[0]);
+    assert!(
+        errors[0]
+            .to_string()
+            .contains("duplicate mapping key: name")
+    );
+}
