@@ -39,7 +39,7 @@ fn corpus() -> Option<&'static (GraphSnapshot, Pinning)> {
 }
 
 /// The shipped migration of that name.
-fn migration(name: &str, pinning: &Pinning) -> Box<dyn Migrator> {
+fn shipped(name: &str, pinning: &Pinning) -> Box<dyn Migrator> {
     let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/migrators"));
     let (migrators, errors) = definitions::load_dir(dir, pinning);
     assert!(errors.is_empty(), "{errors:#?}");
@@ -147,7 +147,7 @@ fn the_aarch64_rollout_finds_the_feedstocks_still_missing_ppc64le() {
     let Some((graph, pinning)) = corpus() else {
         return;
     };
-    let migration = migration("arch-linux-aarch64-ppc64le", pinning);
+    let migration = shipped("arch-linux-aarch64-ppc64le", pinning);
     let clock = Instant::now();
     let plan = migration.plan(graph);
     eprintln!(
@@ -181,7 +181,7 @@ fn the_win_arm64_rollout_gates_numpy_on_its_blas_lapack_and_cython() {
     let Some((graph, pinning)) = corpus() else {
         return;
     };
-    let migration = migration("arch-win-arm64", pinning);
+    let migration = shipped("arch-win-arm64", pinning);
     let plan = migration.plan(graph);
     eprintln!("win-arm64 plan: {:?}", summary(graph, &plan));
     let states = states(graph, &plan);
@@ -214,7 +214,7 @@ fn the_osx_arm64_rollout_is_already_complete_on_the_corpus() {
     let Some((graph, pinning)) = corpus() else {
         return;
     };
-    let plan = migration("arch-osx-arm64", pinning).plan(graph);
+    let plan = shipped("arch-osx-arm64", pinning).plan(graph);
     let counts = summary(graph, &plan);
     eprintln!("osx-arm64 plan: {counts:?}");
     assert!(plan.members.is_empty());
@@ -226,7 +226,7 @@ fn win_arm64_on_a_v0_feedstock_adds_the_build_platform_and_its_variant_file() {
     let Some((_, pinning)) = corpus() else {
         return;
     };
-    let migration = migration("arch-win-arm64", pinning);
+    let migration = shipped("arch-win-arm64", pinning);
     let set = files(change(migration.as_ref(), "giflib", None));
     let before = original_forge_yml("giflib");
     assert_eq!(
@@ -264,7 +264,7 @@ fn win_arm64_on_a_v1_feedstock_appends_to_its_block_mapping() {
     let Some((_, pinning)) = corpus() else {
         return;
     };
-    let migration = migration("arch-win-arm64", pinning);
+    let migration = shipped("arch-win-arm64", pinning);
     let set = files(change(migration.as_ref(), "numpy", None));
     let before = original_forge_yml("numpy");
     assert_eq!(
@@ -288,7 +288,7 @@ fn aarch64_on_a_v0_feedstock_without_it_adds_the_provider_and_native_files() {
     let Some((_, pinning)) = corpus() else {
         return;
     };
-    let migration = migration("arch-linux-aarch64-ppc64le", pinning);
+    let migration = shipped("arch-linux-aarch64-ppc64le", pinning);
     let before = original_forge_yml("zlib").replace("  linux_aarch64: linux_64\n", "");
     let set = files(change(
         migration.as_ref(),
@@ -318,7 +318,7 @@ fn aarch64_on_a_v1_feedstock_without_it_adds_the_provider_and_native_files() {
     let Some((_, pinning)) = corpus() else {
         return;
     };
-    let migration = migration("arch-linux-aarch64-ppc64le", pinning);
+    let migration = shipped("arch-linux-aarch64-ppc64le", pinning);
     let before = original_forge_yml("snappy").replace("  linux_aarch64: linux_64\n", "");
     let set = files(change(
         migration.as_ref(),
@@ -340,7 +340,7 @@ fn ppc64le_is_added_to_real_feedstocks_that_lack_only_it() {
     let Some((_, pinning)) = corpus() else {
         return;
     };
-    let migration = migration("arch-linux-aarch64-ppc64le", pinning);
+    let migration = shipped("arch-linux-aarch64-ppc64le", pinning);
     // v1, unsorted provider block: appended at its end.
     let set = files(change(migration.as_ref(), "polars", None));
     assert_eq!(
@@ -375,13 +375,26 @@ fn a_feedstock_whose_config_already_has_the_targets_needs_nothing() {
     let Some((_, pinning)) = corpus() else {
         return;
     };
-    let migration = migration("arch-linux-aarch64-ppc64le", pinning);
+    let migration = shipped("arch-linux-aarch64-ppc64le", pinning);
     // cryptography configures both (its committed files predate ppc64le).
     match change(migration.as_ref(), "cryptography", None) {
         Change::NothingToDo { reason } => assert!(reason.contains("already configures")),
         Change::Files(set) => panic!("{:?}", set.writes.keys()),
     }
-    let win = migration("arch-win-arm64", pinning);
+    // A maintainer switched aarch64 off: kept.
+    let before = original_forge_yml("zlib").replace("  linux_aarch64: linux_64\n", "");
+    let files = edited(
+        "zlib",
+        &format!("{before}provider:\n  linux_aarch64: false\n"),
+        ".ci_support/linux_aarch64",
+    );
+    match change(migration.as_ref(), "zlib", Some(files)) {
+        Change::NothingToDo { reason } => {
+            assert!(reason.contains("`provider.linux_aarch64`"), "{reason}");
+        }
+        Change::Files(set) => panic!("{:?}", set.writes.keys()),
+    }
+    let win = shipped("arch-win-arm64", pinning);
     match change(win.as_ref(), "zlib", None) {
         Change::NothingToDo { reason } => assert!(reason.contains("already configures")),
         Change::Files(set) => panic!("{:?}", set.writes.keys()),
@@ -393,7 +406,7 @@ fn a_platform_the_recipe_skips_gets_no_pr() {
     let Some((_, pinning)) = corpus() else {
         return;
     };
-    let migration = migration("arch-win-arm64", pinning);
+    let migration = shipped("arch-win-arm64", pinning);
     // ncurses builds for linux and macOS only.
     match change(migration.as_ref(), "ncurses", None) {
         Change::NothingToDo { reason } => {

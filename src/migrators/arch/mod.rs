@@ -24,7 +24,8 @@
 //!
 //! **Change.** Each target not yet configured in `conda-forge.yml` (a non-empty
 //! `provider.<target>`, or a `build_platform.<target>` naming another platform) gets its
-//! key, through a text-preserving edit; `test` is set only when absent or `all` (a
+//! key, through a text-preserving edit; a target switched off on purpose
+//! (`provider.<target>: null`/`false`) is left alone, as the bot does; `test` is set only when absent or `all` (a
 //! stricter `native` is kept, unlike the bot, which overwrites it). Then the feedstock is
 //! rerendered natively. `NothingToDo` when every target is configured already, and —
 //! unlike the bot, which opens a PR that builds nothing new — when the rerender gives no
@@ -80,6 +81,17 @@ enum Build {
     Native { provider: String },
     /// Cross-compiled: `build_platform.<target>: <from>`.
     Cross { from: Target },
+}
+
+/// What `conda-forge.yml` says about one target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Configured {
+    /// Built: a non-empty `provider` entry or a cross `build_platform`.
+    Built,
+    /// Switched off on purpose (`provider.<key>: null` or `false`): left alone.
+    Disabled { key: String },
+    /// Not mentioned: the rollout adds it.
+    Missing,
 }
 
 /// One architecture rollout.
@@ -229,15 +241,22 @@ impl Architecture {
         names.join(", ")
     }
 
-    /// True when `conda-forge.yml` already builds `target` somewhere.
-    fn configured(config: &ForgeConfig, target: &Target) -> bool {
+    /// What `conda-forge.yml` says about `target`.
+    fn configured(config: &ForgeConfig, target: &Target) -> Configured {
         let cross = config
             .build_platform_of(target.subdir)
             .is_some_and(|build| build != target.subdir);
-        let provided = config.provider.iter().any(|(key, services)| {
-            !services.is_empty() && Target::parse(key).is_some_and(|t| t.subdir == target.subdir)
-        });
-        cross || provided
+        let provider = config
+            .provider
+            .iter()
+            .rev()
+            .find(|(key, _)| Target::parse(key).is_some_and(|t| t.subdir == target.subdir));
+        match provider {
+            _ if cross => Configured::Built,
+            Some((_, services)) if !services.is_empty() => Configured::Built,
+            Some((key, _)) => Configured::Disabled { key: key.clone() },
+            None => Configured::Missing,
+        }
     }
 
     fn body(&self, input: &ChangeInput<'_>, added: &[&Target], files: &str) -> String {
@@ -413,9 +432,15 @@ impl Migrator for Architecture {
         };
         let mut text = original.to_string();
         let mut added = Vec::new();
+        let mut disabled = Vec::new();
         for target in &self.targets {
-            if Self::configured(input.config, target) {
-                continue;
+            match Self::configured(input.config, target) {
+                Configured::Built => continue,
+                Configured::Disabled { key } => {
+                    disabled.push(format!("`provider.{key}`"));
+                    continue;
+                }
+                Configured::Missing => {}
             }
             text = match &self.build {
                 Build::Native { provider } => {
@@ -429,9 +454,16 @@ impl Migrator for Architecture {
             added.push(target);
         }
         if added.is_empty() || text == original {
-            return Ok(Change::NothingToDo {
-                reason: format!("conda-forge.yml already configures {}", self.subdirs()),
-            });
+            let mut reason = format!("conda-forge.yml already configures {}", self.subdirs());
+            if !disabled.is_empty() {
+                reason = format!(
+                    "conda-forge.yml configures or disables {} (disabled by {}: a maintainer's \
+                     decision, kept)",
+                    self.subdirs(),
+                    disabled.join(", ")
+                );
+            }
+            return Ok(Change::NothingToDo { reason });
         }
         if let Some(mode) = self.test
             && matches!(input.config.test, None | Some(TestMode::All))

@@ -246,3 +246,30 @@ fn feedstocks_that_do_not_build_where_the_rollout_starts_are_left_out() {
             .contains(&(NodeId(2), Exclusion::PlatformAllowlist))
     );
 }
+
+#[test]
+fn conda_forge_yml_decides_what_is_built_missing_or_switched_off() {
+    let target = Target::parse("linux_aarch64").unwrap();
+    let config = |text: &str| crate::feedstock::config::parse(text).unwrap();
+    let state = |text: &str| Architecture::configured(&config(text), &target);
+    assert_eq!(state(""), Configured::Missing);
+    assert_eq!(
+        state("provider: {linux_aarch64: default}\n"),
+        Configured::Built
+    );
+    assert_eq!(
+        state("build_platform: {linux_aarch64: linux_64}\n"),
+        Configured::Built
+    );
+    assert_eq!(
+        state("provider: {linux_aarch64: null}\n"),
+        Configured::Disabled {
+            key: "linux_aarch64".to_string()
+        }
+    );
+    // An identity build_platform builds nothing by itself.
+    assert_eq!(
+        state("build_platform: {linux_aarch64: linux_aarch64}\n"),
+        Configured::Missing
+    );
+}
