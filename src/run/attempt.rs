@@ -19,7 +19,7 @@ use crate::graph::{
 };
 use crate::migrators::{
     Change, ChangeInput, ChangeSet, GraphSnapshot, Identity, MigrationPlan, MigrationRecords,
-    Migrator, NodeId, ReadyNode, StateCounts, schedule,
+    Migrator, NodeId, NodeState, ReadyNode, Schedule, StateCounts, schedule,
 };
 use crate::pinning::Pinning;
 
@@ -74,7 +74,23 @@ pub struct MigrationRun {
     pub nothing_to_do: Vec<(String, String)>,
     /// Feedstocks whose attempt failed, with the message.
     pub errors: Vec<(String, String)>,
+    /// The not-done members holding the most others back, most first (at most five).
+    pub blockers: Vec<Blocker>,
 }
+
+/// A member others wait for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Blocker {
+    /// The feedstock.
+    pub feedstock: String,
+    /// Its state code (`in-pr`, `ready`, `awaiting-parents`, ...).
+    pub state: &'static str,
+    /// Members waiting directly on it.
+    pub waiting: usize,
+}
+
+/// How many blockers a run reports per migration.
+const BLOCKERS_REPORTED: usize = 5;
 
 /// What a migration's work needs from the run.
 pub(super) struct Context<'a> {
@@ -111,19 +127,46 @@ pub(super) fn run_migration(
         opened: Vec::new(),
         nothing_to_do: Vec::new(),
         errors: Vec::new(),
+        blockers: blockers(&schedule, cx.graph),
     };
     let children = children_of(&plan, cx.graph);
-    let mut tried = 0u32;
-    for ready in &schedule.ready {
+    let max_tries = usize::try_from(schedule.limit.saturating_mul(ATTEMPT_FACTOR)).unwrap_or(0);
+    for ready in schedule.ready.iter().take(max_tries) {
         let opened = u32::try_from(run.opened.len()).unwrap_or(u32::MAX);
-        if opened >= schedule.limit || tried >= schedule.limit.saturating_mul(ATTEMPT_FACTOR) {
+        if opened >= schedule.limit {
             break;
         }
-        tried += 1;
         let node_children = children.get(&ready.id).map_or(&[][..], Vec::as_slice);
         attempt(cx, migrator, &plan, ready, node_children, &mut run)?;
     }
     Ok(run)
+}
+
+/// The parents most often waited for, with their own state.
+fn blockers(schedule: &Schedule, graph: &GraphSnapshot) -> Vec<Blocker> {
+    let mut waiting: HashMap<NodeId, usize> = HashMap::new();
+    for state in schedule.states.values() {
+        if let NodeState::AwaitingParents { parents } = state {
+            for parent in parents {
+                *waiting.entry(*parent).or_default() += 1;
+            }
+        }
+    }
+    let mut list: Vec<Blocker> = waiting
+        .into_iter()
+        .map(|(id, waiting)| Blocker {
+            feedstock: graph.node(id).name.clone(),
+            state: schedule.state(id).map_or("outside", NodeState::code),
+            waiting,
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        b.waiting
+            .cmp(&a.waiting)
+            .then(a.feedstock.cmp(&b.feedstock))
+    });
+    list.truncate(BLOCKERS_REPORTED);
+    list
 }
 
 /// Each member's children in the migration graph, most-connected first, by name.

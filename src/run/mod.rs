@@ -30,7 +30,7 @@ use crate::migrators::registry::{LoadError, Registry, Sources};
 use crate::migrators::{GraphSnapshot, Identity};
 use crate::pinning::{FilesError, load_pinning};
 
-pub use attempt::{MigrationRun, PrOutcome};
+pub use attempt::{Blocker, MigrationRun, PrOutcome};
 pub use branch::{branch_name, commit_spec, diff};
 pub use checkouts::{Checkout, Synced, sync_all};
 pub use refresh::{BOT_RERUN_LABEL, RefreshSummary, refresh};
@@ -80,7 +80,7 @@ pub enum RunError {
         dir: PathBuf,
         /// What failed.
         #[source]
-        source: FilesError,
+        source: Box<FilesError>,
     },
     /// `--migrator` named migrations that do not exist.
     #[error("unknown migration(s): {}", .0.join(", "))]
@@ -160,7 +160,7 @@ pub fn run(
     }
     let pinning = load_pinning(&pinning_dir).map_err(|source| RunError::Pinning {
         dir: pinning_dir.clone(),
-        source,
+        source: Box::new(source),
     })?;
     let mut registry = Registry::load(
         &Sources {
