@@ -17,9 +17,12 @@ use cascade::migrators::{
 };
 use cascade::pinning::{Pinning, load_pinning};
 
-/// The corpus graph, the pinning and the shipped maintenance migration, made once.
-fn corpus() -> Option<&'static (GraphSnapshot, Pinning, Box<dyn Migrator>)> {
-    static CORPUS: OnceLock<Option<(GraphSnapshot, Pinning, Box<dyn Migrator>)>> = OnceLock::new();
+/// The corpus graph, the pinning and the shipped maintenance migration.
+type Corpus = (GraphSnapshot, Pinning, Box<dyn Migrator>);
+
+/// The [`Corpus`], made once.
+fn corpus() -> Option<&'static Corpus> {
+    static CORPUS: OnceLock<Option<Corpus>> = OnceLock::new();
     CORPUS
         .get_or_init(|| {
             let feedstocks_dir = common::shared_data("feedstocks")?;
