@@ -7,8 +7,10 @@
 //! opening is decided by the rerender alone: when it changes nothing outside `recipe/`
 //! (no `.ci_support` file written or deleted), the feedstock is already where the
 //! migration wants it and the outcome is [`Change::NothingToDo`]. The pinning feedstock
-//! gets the close-out instead: the pins merged into its `conda_build_config.yaml`, the
-//! migration file deleted, no build bump and no rerender.
+//! gets the close-out instead: the pins merged into its `conda_build_config.yaml` (by
+//! block replacement, or for `key_add` by guarded appends; other operations are refused
+//! with an error asking for a manual close-out), the migration file deleted when the
+//! feedstock has it, no build bump and no rerender.
 
 use std::collections::{BTreeMap, BTreeSet};
 
