@@ -1,6 +1,6 @@
 //! The maintenance rerender: a PR wherever the committed `.ci_support/` is not what a
 //! native rerender against the current pinning gives, and the rerender step the other
-//! declarative migrators run after their edit ([`rerender_changes`]).
+//! declarative migrators run after their edit (`rerender_changes`).
 //!
 //! Every feedstock that is not archived and whose recipe parses is a member, ungated:
 //! knowing which feedstocks are stale would take a rerender of each, which `plan` (pure

@@ -25,10 +25,11 @@
 //! unknown key is an error listing the valid ones (these files are ours, unlike
 //! `conda-forge.yml`), and one bad file does not stop the others from loading.
 //!
-//! Adding a migration of an existing kind is one YAML file (plus its allowlist, if any).
-//! Adding a kind is one module with a `from_definition(Common, &mut Fields)` constructor
-//! and one arm in [`build`]. The folder is also compiled into the binary ([`embedded`])
-//! so that cascade runs from a fresh clone anywhere; a test keeps the two identical.
+//! Adding a migration of an existing kind is one YAML file (plus its allowlist, if any)
+//! for [`load_dir`], and one line in the compiled-in table for [`embedded`] (a test
+//! fails until it is there). Adding a kind is one module with a
+//! `from_definition(Common, &mut Fields)` constructor and one arm in `build` below. The
+//! folder is compiled into the binary so that cascade runs from a fresh clone anywhere.
 
 mod fields;
 
