@@ -99,7 +99,7 @@ impl LocalForge {
                 (Ok(Imported::Unchanged), Some(name)) => summary.unchanged.push(name.to_string()),
                 (Ok(_), None) => {}
                 (Err(SourceOrForge::Source(reason)), _) => {
-                    tracing::warn!(path = %path.display(), "skipping: {reason}");
+                    tracing::debug!(path = %path.display(), "skipping: {reason}");
                     summary.skipped.push(SkippedEntry { path, reason });
                 }
                 (Err(SourceOrForge::Forge(err)), _) => return Err(err),

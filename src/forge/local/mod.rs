@@ -293,7 +293,7 @@ impl Forge for LocalForge {
         })?;
         let upstream_path = self.upstream_path(&name);
         let fork_path = self.fork_path(&name);
-        let fork = repo::ensure_fork(&upstream_path, &fork_path)?;
+        let fork = repo::ensure_fork(&upstream_path, &fork_path, &repo.default_branch)?;
         repo::ensure_commit(&fork, base_oid, &upstream_path, &repo.default_branch)?;
         let what = format!("the commit for `{}:{branch}`", self.bot_user);
         let base_commit = fork

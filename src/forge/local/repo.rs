@@ -7,12 +7,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use git2::build::{CheckoutBuilder, RepoBuilder, TreeUpdateBuilder};
+use git2::build::{CheckoutBuilder, TreeUpdateBuilder};
 use git2::{
-    Commit, ErrorCode, FetchOptions, FileMode, ObjectType, Oid, Reference, Repository,
-    RepositoryInitOptions, ResetType, Signature, Tree,
+    Commit, ErrorCode, FetchOptions, FileMode, Oid, Reference, Repository, RepositoryInitOptions,
+    Signature, Tree,
 };
 
 use crate::forge::{CommitSpec, ForgeError, Mergeable};
@@ -49,14 +48,28 @@ pub(crate) fn open(path: &Path) -> Result<Repository, ForgeError> {
     Repository::open_bare(path).git(|| format!("open `{}`", path.display()))
 }
 
-/// Creates an empty bare repository whose `HEAD` names `default_branch`.
+/// Creates an empty bare repository whose `HEAD` names `default_branch` (or re-initializes
+/// an existing one, which keeps its contents).
 pub(crate) fn init_bare(path: &Path, default_branch: &str) -> Result<Repository, ForgeError> {
+    init(path, default_branch, Bare::Yes)
+}
+
+/// Whether a repository has a working tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bare {
+    Yes,
+    No,
+}
+
+/// `git init` without the system's template directory: its hook samples are a dozen
+/// files per repository that nobody runs (libgit2 runs no hooks).
+fn init(path: &Path, head: &str, bare: Bare) -> Result<Repository, ForgeError> {
     let mut options = RepositoryInitOptions::new();
     options
-        .bare(true)
+        .bare(bare == Bare::Yes)
         .mkpath(true)
-        .no_reinit(true)
-        .initial_head(default_branch);
+        .external_template(false)
+        .initial_head(head);
     Repository::init_opts(path, &options).git(|| format!("create `{}`", path.display()))
 }
 
@@ -166,48 +179,22 @@ pub(crate) fn ensure_commit(
     })
 }
 
-/// Creates the fork at `fork` as a bare clone of `upstream`, unless it exists. The clone
-/// is made beside the fork and renamed into place, so a concurrent first push to the
-/// same feedstock finds either no fork or a complete one.
-pub(crate) fn ensure_fork(upstream: &Path, fork: &Path) -> Result<Repository, ForgeError> {
+/// Opens the fork at `fork`, creating it first when missing: a bare repository holding
+/// the upstream default branch. Creating it twice at once (two processes making their
+/// first push to one feedstock) is harmless: initialization and the fetch are both
+/// idempotent.
+pub(crate) fn ensure_fork(
+    upstream: &Path,
+    fork: &Path,
+    default_branch: &str,
+) -> Result<Repository, ForgeError> {
     if fork.exists() {
         return open(fork);
     }
-    let url = upstream.to_str().ok_or_else(|| ForgeError::Invalid {
-        what: format!("repository path `{}`", upstream.display()),
-        reason: "not valid UTF-8".to_string(),
-    })?;
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |err: std::io::Error| ForgeError::Io {
-            path,
-            message: err.to_string(),
-        }
-    };
-    static STAGING: AtomicU64 = AtomicU64::new(0);
-    let owner_dir = fork.parent().unwrap_or(fork);
-    fs_err::create_dir_all(owner_dir).map_err(io(owner_dir))?;
-    let clone_path = owner_dir.join(format!(
-        ".fork-{}-{}.tmp",
-        std::process::id(),
-        STAGING.fetch_add(1, Ordering::Relaxed)
-    ));
-    let cloned = RepoBuilder::new()
-        .bare(true)
-        .clone(url, &clone_path)
-        .git(|| format!("fork `{}` to `{}`", upstream.display(), fork.display()))
-        .and_then(|_| match fs_err::rename(&clone_path, fork) {
-            // Losing the race to another process is fine: its fork is as good as ours.
-            Err(_) if fork.exists() => Ok(()),
-            result => result.map_err(io(fork)),
-        });
-    if clone_path.exists()
-        && let Err(err) = fs_err::remove_dir_all(&clone_path)
-    {
-        tracing::warn!("cannot remove `{}`: {err}", clone_path.display());
-    }
-    cloned?;
-    open(fork)
+    let repo = init_bare(fork, default_branch)?;
+    let name = branch_ref(default_branch)?;
+    fetch(&repo, upstream, &format!("+{name}:{name}"))?;
+    Ok(repo)
 }
 
 /// The signature of an author, `now`.
@@ -400,11 +387,12 @@ fn file_mode(_metadata: &std::fs::Metadata) -> FileMode {
     FileMode::Blob
 }
 
-/// Makes `dest` a checkout of `branch` of the repository at `upstream`: a clone when
-/// `dest` is missing or an empty directory; otherwise a fetch into
-/// `refs/remotes/origin/<branch>` and a hard reset of the local `<branch>` to it that also
-/// removes untracked and ignored files, so the tree holds exactly the upstream files.
-/// Returns the commit checked out.
+/// Makes `dest` a checkout of `branch` of the repository at `upstream`. A missing or
+/// empty `dest` becomes a new repository with `upstream` as `origin`; an existing checkout
+/// gets `origin` pointed at `upstream`. Then: fetch into `refs/remotes/origin/<branch>`,
+/// point the local `<branch>` and `HEAD` at it, and check it out by force, removing
+/// untracked and ignored files, so the tree holds exactly the upstream files (plus
+/// `.git`). Returns the commit checked out.
 pub(crate) fn sync_checkout(upstream: &Path, branch: &str, dest: &Path) -> Result<Oid, ForgeError> {
     let local = branch_ref(branch)?;
     let is_empty_dir = match fs_err::read_dir(dest) {
@@ -422,52 +410,43 @@ pub(crate) fn sync_checkout(upstream: &Path, branch: &str, dest: &Path) -> Resul
             dest.display()
         )
     };
-    if is_empty_dir {
-        let repo = RepoBuilder::new()
-            .branch(branch)
-            .clone(url, dest)
-            .git(context)?;
-        return repo.refname_to_id(&local).git(context);
-    }
-    let repo = match Repository::open(dest) {
-        Ok(repo) if !repo.is_bare() => repo,
-        _ => {
-            return Err(ForgeError::Io {
-                path: dest.to_path_buf(),
-                message: "exists and is not a git checkout; remove it or choose another \
-                          directory"
-                    .to_string(),
-            });
+    let repo = if is_empty_dir {
+        init(dest, branch, Bare::No)?
+    } else {
+        match Repository::open(dest) {
+            Ok(repo) if !repo.is_bare() => repo,
+            _ => {
+                return Err(ForgeError::Io {
+                    path: dest.to_path_buf(),
+                    message: "exists and is not a git checkout; remove it or choose another \
+                              directory"
+                        .to_string(),
+                });
+            }
         }
     };
-    repo.remote_set_url("origin", url)
-        .or_else(|_| repo.remote("origin", url).map(drop))
-        .git(context)?;
+    match repo.find_remote("origin") {
+        Ok(remote) if remote.url().ok() == Some(url) => {}
+        Ok(_) => repo.remote_set_url("origin", url).git(context)?,
+        Err(_) => drop(repo.remote("origin", url).git(context)?),
+    }
     let tracking = format!("refs/remotes/origin/{branch}");
     {
         let mut remote = repo.find_remote("origin").git(context)?;
+        let mut options = FetchOptions::new();
+        options.update_fetchhead(false);
         remote
-            .fetch(&[format!("+{local}:{tracking}")], None, None)
+            .fetch(&[format!("+{local}:{tracking}")], Some(&mut options), None)
             .git(context)?;
     }
     let oid = repo.refname_to_id(&tracking).git(context)?;
-    let target = repo
-        .find_object(oid, Some(ObjectType::Commit))
-        .git(context)?;
-    // Point HEAD at the branch first: a raw reference write, because libgit2 refuses to
-    // force-create the branch HEAD is on.
+    // A raw reference write, because libgit2 refuses to force-create the branch HEAD is on.
     repo.reference(&local, oid, true, "cascade: sync with upstream")
         .git(context)?;
     repo.set_head(&local).git(context)?;
     let mut checkout = CheckoutBuilder::new();
     checkout.force().remove_untracked(true).remove_ignored(true);
-    repo.reset(&target, ResetType::Hard, Some(&mut checkout))
-        .git(context)?;
-    // libgit2's hard reset replaces the checkout strategy with a plain force, which keeps
-    // untracked files; a second, cleaning checkout removes them.
-    let mut clean = CheckoutBuilder::new();
-    clean.force().remove_untracked(true).remove_ignored(true);
-    repo.checkout_head(Some(&mut clean)).git(context)?;
+    repo.checkout_head(Some(&mut checkout)).git(context)?;
     Ok(oid)
 }
 
