@@ -807,3 +807,32 @@ fn closing_out_python314_keeps_every_feedstock_render() {
         }
     }
 }
+
+#[test]
+fn a_close_out_that_would_drop_other_platforms_is_refused() {
+    let (Some(graph), Some(pinning)) = (graph(), real_pinning()) else {
+        return;
+    };
+    let support = tempfile::tempdir().unwrap();
+    fs_err::write(support.path().join("free-threaded-314.txt"), "numpy\n").unwrap();
+    for name in ["go_macos", "python314t"] {
+        let m = PinningMigrator::new(migration(name).unwrap(), Some(support.path())).unwrap();
+        let files = pinning_feedstock_with(m.definition()).unwrap();
+        let loaded = feedstock::load_snapshot(&files).unwrap();
+        let identity = Identity::default();
+        let input = ChangeInput {
+            node: graph.node(graph.id(PINNING_FEEDSTOCK).unwrap()),
+            files: &files,
+            config: &loaded.config,
+            pinning: &pinning,
+            children: &[],
+            closeout: true,
+            identity: &identity,
+        };
+        let err = m.change(&input).unwrap_err().to_string();
+        assert!(
+            err.contains("by hand") && err.contains(name),
+            "{name}: {err}"
+        );
+    }
+}

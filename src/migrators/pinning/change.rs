@@ -8,8 +8,8 @@
 //! (no `.ci_support` file written or deleted), the feedstock is already where the
 //! migration wants it and the outcome is [`Change::NothingToDo`]. The pinning feedstock
 //! gets the close-out instead: the pins merged into its `conda_build_config.yaml` (by
-//! block replacement, or for `key_add` by guarded appends; other operations are refused
-//! with an error asking for a manual close-out), the migration file deleted when the
+//! block replacement, or for `key_add` by guarded appends; other operations, and keys
+//! written under a selector, are refused with an error asking for a manual close-out), the migration file deleted when the
 //! feedstock has it, no build bump and no rerender.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,7 +21,7 @@ use crate::recipe::RecipeFormat;
 use crate::recipe::edit::bump_build_number;
 
 use super::super::migrator::{Change, ChangeInput, ChangeSet, MigrateError};
-use super::closeout::{merge_key_add, merge_migrator_cbc};
+use super::closeout::{merge_key_add, merge_migrator_cbc, selector_keys};
 use super::definition::{Operation, PinningMigration};
 use super::texts::{self, BodyInput};
 
@@ -122,7 +122,20 @@ fn closeout(migration: &PinningMigration, input: &ChangeInput<'_>) -> Result<Cha
         ))
     };
     let merged = match (migration.smithy.operation, &migration.smithy.primary_key) {
-        (None, _) => merge_migrator_cbc(&migration.text, &cbc),
+        (None, _) => {
+            let guarded = selector_keys(&migration.text);
+            if !guarded.is_empty() {
+                return Err(manual(format!(
+                    "{} would replace the pinning's values for every platform",
+                    guarded
+                        .iter()
+                        .map(|k| format!("`{k}` under a selector"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            merge_migrator_cbc(&migration.text, &cbc)
+        }
         (Some(Operation::KeyAdd), Some(primary)) => merge_key_add(
             &migration.text,
             &cbc,

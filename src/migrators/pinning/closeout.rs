@@ -61,6 +61,20 @@ pub(super) fn migration_blocks(migration: &str) -> HashMap<String, Vec<String>> 
     blocks
 }
 
+/// The migration's keys whose key line carries a `# [selector]`: replacing the
+/// pinning's block by such a block would drop the values of every other platform
+/// (`c_stdlib_version:  # [osx]` would erase the linux baseline), so a close-out refuses
+/// them.
+pub(super) fn selector_keys(migration: &str) -> Vec<String> {
+    let mut keys: Vec<String> = migration_blocks(migration)
+        .into_iter()
+        .filter(|(_, lines)| lines.first().is_some_and(|l| l.contains("# [")))
+        .map(|(key, _)| key.trim_end_matches(':').to_string())
+        .collect();
+    keys.sort();
+    keys
+}
+
 /// Replaces every block of `cbc` whose key the migration defines by the migration's
 /// block.
 pub(crate) fn merge_migrator_cbc(migration: &str, cbc: &str) -> String {
@@ -329,6 +343,13 @@ mod tests {
         let err = merge_key_add(migration, cbc, "python", &[]).unwrap_err();
         assert!(err.contains("`numpy` is not zipped"), "{err}");
         assert!(merge_key_add(migration, cbc, "python", &["is_abi3".to_string()]).is_err());
+    }
+
+    #[test]
+    fn keys_under_a_selector_are_found() {
+        let migration =
+            "__migrator: {}\nc_stdlib_version:   # [osx]\n  - 12.0  # [osx]\ngiflib:\n- '6'\n";
+        assert_eq!(selector_keys(migration), ["c_stdlib_version"]);
     }
 
     #[test]
