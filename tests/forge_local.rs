@@ -229,6 +229,7 @@ fn a_hand_made_directory_imports_files_modes_and_skips_what_is_not_a_feedstock()
         use std::os::unix::fs::PermissionsExt;
         let script = feedstock.join("recipe/build.sh");
         fs_err::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::symlink("build.sh", feedstock.join("recipe/bld.sh")).unwrap();
     }
     write(&checkouts.join("notes-feedstock.txt"), "a file\n");
     write(&checkouts.join("docs/index.md"), "not a feedstock\n");
@@ -287,6 +288,8 @@ fn a_hand_made_directory_imports_files_modes_and_skips_what_is_not_a_feedstock()
         let mode = |path: &Path| fs_err::metadata(path).unwrap().permissions().mode();
         assert_ne!(mode(&dest.join("recipe/build.sh")) & 0o111, 0);
         assert_eq!(mode(&dest.join("recipe/meta.yaml")) & 0o111, 0);
+        let link = fs_err::read_link(dest.join("recipe/bld.sh")).unwrap();
+        assert_eq!(link, Path::new("build.sh"));
     }
 
     write(
@@ -714,4 +717,26 @@ fn unknown_feedstocks_and_prs_are_named_in_errors() {
     };
     let err = LocalForge::open(&fx.path("forge"), &bad).unwrap_err();
     assert!(err.to_string().contains("../up"), "{err}");
+}
+
+#[test]
+fn checkouts_sync_in_parallel_through_a_shared_forge() {
+    fn shared<T: Sync + Send>(_: &T) {}
+    let fx = Fixture::new();
+    shared(&fx.forge);
+    let forge: &(dyn Forge + Sync) = &fx.forge;
+    let dirs: Vec<PathBuf> = (0..6)
+        .map(|i| fx.path(&format!("parallel/{i}/alpha-feedstock")))
+        .collect();
+    let tips: BTreeSet<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = dirs
+            .iter()
+            .map(|dir| scope.spawn(move || forge.sync_checkout("alpha", dir).unwrap()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(tips.len(), 1);
+    for dir in &dirs {
+        assert!(dir.join("recipe/meta.yaml").is_file());
+    }
 }
