@@ -6,7 +6,10 @@
 //! A member's state is decided in this order (the first rule that applies wins):
 //! 1. a work record under the node's current uid (the migrator's uid with the
 //!    `bot-rerun` time, if any) makes it [`NodeState::Done`] or [`NodeState::InPr`];
-//!    records under other uids do not count;
+//!    failing that, a PR of this migration still open under an older uid makes it
+//!    [`NodeState::InPr`] (one open PR per migration and feedstock: a maintenance
+//!    rerender whose uid moved with the pinning must not get a second PR beside the
+//!    first); other records under other uids do not count;
 //! 2. a paused migration leaves it [`NodeState::Paused`];
 //! 3. a migration of `wait_for_migrators` that has no record on the node, or an open
 //!    one, makes it [`NodeState::WaitingForMigrators`];
@@ -152,7 +155,9 @@ impl<'a> Pass<'a> {
                 if !index.has_work(&node.name) {
                     return None;
                 }
-                index.matching(&node.name, &index.current_uid(migrator, node))
+                index
+                    .matching(&node.name, &index.current_uid(migrator, node))
+                    .or_else(|| index.open_under_other_uid(&node.name))
             })
             .collect();
         let mut pass = Pass {

@@ -110,6 +110,17 @@ impl<'a> Index<'a> {
             .max_by_key(|r| r.updated_at)
     }
 
+    /// The feedstock's open PR of this migration under whatever uid (the latest), for
+    /// work whose uid moved on while its PR is still open.
+    pub(super) fn open_under_other_uid(&self, feedstock: &str) -> Option<&'a WorkRecord> {
+        self.work
+            .get(feedstock)?
+            .iter()
+            .copied()
+            .filter(|r| r.outcome == crate::graph::WorkOutcome::Open)
+            .max_by_key(|r| r.updated_at)
+    }
+
     /// The attempts of the feedstock.
     pub(super) fn attempts(&self, feedstock: &str) -> Option<&'a AttemptRecord> {
         self.attempts.get(feedstock).copied()
