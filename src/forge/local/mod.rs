@@ -29,6 +29,7 @@ mod import;
 mod maintain;
 mod prs;
 mod repo;
+mod schema;
 
 pub use import::{ImportSummary, SkippedEntry};
 pub use prs::{PrComment, PrFilter};

@@ -1,11 +1,9 @@
 //! `forge.sqlite`: the local forge's repository table, PR table and PR comments.
 //!
-//! All SQL of the local forge lives here. The schema is an append-only list of
-//! migrations tracked by `PRAGMA user_version` (as in the graph store); a file with a
-//! higher version than this cascade knows is refused. Every write is one short
-//! `IMMEDIATE` transaction, so several processes (a run and a maintainer's `cascade forge
-//! pr merge`) can share the file; WAL mode and a busy timeout keep them from failing on
-//! each other's locks.
+//! All queries of the local forge live here; the tables are created by `schema`. Every
+//! write is one short `IMMEDIATE` transaction, so several processes (a run and a
+//! maintainer's `cascade forge pr merge`) can share the file; WAL mode and a busy timeout
+//! keep them from failing on each other's locks.
 //!
 //! PR numbers come from one `AUTOINCREMENT` sequence over all repositories, so a number
 //! alone names a PR (`cascade forge pr merge 7`) and is never reused, even after the row
@@ -20,50 +18,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 
+use super::schema;
 use crate::forge::{CiStatus, FeedstockRepo, ForgeError, Mergeable, PrState, PullRequest};
-
-/// The schema, one entry per version. Append only; never edit an entry.
-const MIGRATIONS: &[&str] = &[r#"
-CREATE TABLE repos (
-    org            TEXT NOT NULL,
-    name           TEXT NOT NULL,
-    default_branch TEXT NOT NULL,
-    archived       INTEGER NOT NULL DEFAULT 0,
-    created_at     INTEGER NOT NULL,
-    PRIMARY KEY (org, name)
-);
-CREATE TABLE prs (
-    number      INTEGER PRIMARY KEY AUTOINCREMENT,
-    org         TEXT NOT NULL,
-    feedstock   TEXT NOT NULL,
-    head_owner  TEXT NOT NULL,
-    head        TEXT NOT NULL,
-    base        TEXT NOT NULL,
-    title       TEXT NOT NULL,
-    body        TEXT NOT NULL,
-    state       TEXT NOT NULL CHECK (state IN ('open', 'merged', 'closed')),
-    draft       INTEGER NOT NULL DEFAULT 0,
-    labels      TEXT NOT NULL DEFAULT '[]',
-    ci          TEXT NOT NULL DEFAULT 'none',
-    mergeable   TEXT NOT NULL DEFAULT 'unknown',
-    head_sha    TEXT NOT NULL,
-    merge_sha   TEXT,
-    created_at  INTEGER NOT NULL,
-    updated_at  INTEGER NOT NULL,
-    closed_at   INTEGER
-);
-CREATE UNIQUE INDEX prs_one_open_per_head
-    ON prs (org, feedstock, head_owner, head) WHERE state = 'open';
-CREATE INDEX prs_by_feedstock ON prs (org, feedstock);
-CREATE TABLE comments (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    pr_number  INTEGER NOT NULL REFERENCES prs (number),
-    author     TEXT NOT NULL,
-    body       TEXT NOT NULL,
-    created_at INTEGER NOT NULL
-);
-CREATE INDEX comments_by_pr ON comments (pr_number, id);
-"#];
 
 /// The columns of `prs` in the order [`pr_from_row`] reads them.
 const PR_COLUMNS: &str = "number, org, feedstock, head_owner, head, base, title, body, state, \
@@ -135,7 +91,7 @@ impl Db {
             .map_err(err("set synchronous"))?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(err("enable foreign keys"))?;
-        migrate(&mut conn, path)?;
+        schema::migrate(&mut conn, path)?;
         Ok(Db {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
@@ -420,38 +376,10 @@ impl Db {
     }
 }
 
-/// Applies the migrations `conn` has not seen, each in an exclusive transaction.
-fn migrate(conn: &mut Connection, path: &Path) -> Result<(), ForgeError> {
-    let err = |context: &str| db_error(path, context);
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Exclusive)
-        .map_err(err("begin the schema migration"))?;
-    let version: i64 = tx
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .map_err(err("read the schema version"))?;
-    let known = MIGRATIONS.len();
-    let applied = usize::try_from(version).unwrap_or(usize::MAX);
-    if applied > known {
-        return Err(ForgeError::Database {
-            path: path.to_path_buf(),
-            context: "check the schema version".to_string(),
-            message: format!(
-                "schema version {version} is newer than this cascade knows ({known}); \
-                 refusing to touch it"
-            ),
-        });
-    }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
-        tx.execute_batch(sql)
-            .map_err(err(&format!("apply schema migration {}", index + 1)))?;
-        let version = i64::try_from(index + 1).unwrap_or(i64::MAX);
-        tx.pragma_update(None, "user_version", version)
-            .map_err(err("set the schema version"))?;
-    }
-    tx.commit().map_err(err("commit the schema migration"))
-}
-
-fn db_error(path: &Path, context: &str) -> impl FnOnce(rusqlite::Error) -> ForgeError + use<> {
+pub(super) fn db_error(
+    path: &Path,
+    context: &str,
+) -> impl FnOnce(rusqlite::Error) -> ForgeError + use<> {
     let path = path.to_path_buf();
     let context = context.to_string();
     move |source| ForgeError::Database {
