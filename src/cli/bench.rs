@@ -3,6 +3,11 @@
 //! recipes, and builds again incrementally. Each build runs in a child process
 //! (`cascade graph build --json`) so its wall time includes process start-up and its peak
 //! RSS is the child's alone (`wait4(2)`); the report gives every run and the medians.
+//!
+//! `cascade bench plan` (in `plan`) measures planning every migration over such a
+//! universe, in process.
+
+mod plan;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -33,6 +38,9 @@ pub struct BenchArgs {
 enum BenchCommand {
     /// Graph build over a generated universe: cold, then incremental after a 1% touch.
     Graph(GraphBenchArgs),
+    /// Planning and scheduling every migration (the pinning's and the embedded ones) over
+    /// a generated universe, in process: snapshot load and plan + schedule, medians.
+    Plan(plan::PlanBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +73,7 @@ struct GraphBenchArgs {
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitStatus> {
     match args.command {
         BenchCommand::Graph(args) => graph(&args),
+        BenchCommand::Plan(args) => plan::run(&args),
     }
 }
 
