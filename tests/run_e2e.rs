@@ -228,6 +228,62 @@ fn assert_python314_pr(world: &World, pr: &PullRequest, migration_text: &str) {
     );
 }
 
+/// The PR's `.ci_support` is exactly what the native rerender of the PR's own files
+/// against the run's pinning produces; returns those files.
+fn assert_rerendered(world: &World, pr: &PullRequest) -> BTreeMap<String, String> {
+    let feedstock = pr.feedstock.as_str();
+    let files = world.fork_snapshot(feedstock, &pr.head);
+    let inputs = pinning::inputs_from_snapshot(&files, &format!("{feedstock}-feedstock")).unwrap();
+    let pinning = pinning::load_pinning(world.options.pinning_dir.as_ref().unwrap()).unwrap();
+    let expected = pinning::rerender(&inputs, &pinning, Compat::default()).unwrap();
+    let committed: BTreeMap<String, String> = files
+        .files_in(".ci_support")
+        .filter(|(name, _)| name.ends_with(".yaml"))
+        .map(|(name, bytes)| {
+            (
+                name.to_string(),
+                String::from_utf8_lossy(bytes).into_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        committed.keys().collect::<Vec<_>>(),
+        expected.files.keys().collect::<Vec<_>>(),
+        "{feedstock}: .ci_support file names"
+    );
+    assert_eq!(
+        committed, expected.files,
+        "{feedstock}: .ci_support contents"
+    );
+    committed
+}
+
+/// Merges every open PR and runs again, until nothing is open or `rounds` is reached;
+/// checks each PR with `check` first. Returns the last summary.
+fn merge_until_done(
+    world: &mut World,
+    name: &str,
+    rounds: usize,
+    check: &dyn Fn(&World, &PullRequest),
+) -> RunSummary {
+    let mut summary = world.run();
+    for _ in 0..rounds {
+        let open = world.open_prs();
+        if open.is_empty() {
+            break;
+        }
+        for pr in &open {
+            check(world, pr);
+            world.forge.merge(pr.number).unwrap();
+        }
+        summary = world.run();
+        let m = migration(&summary, name);
+        assert_opened_only_ready(world, m);
+        assert!(m.opened.len() as u32 <= m.limit);
+    }
+    summary
+}
+
 /// The close-out PR merges the migration's pins into the pinning feedstock's
 /// `conda_build_config.yaml`, and comes only after every other member has work.
 fn assert_closeout_pr(world: &World, pr: &PullRequest) {
@@ -378,4 +434,99 @@ fn python314_opens_waves_in_topological_order_within_the_ramp() {
     let m = migration(&summary, "python314");
     assert!(m.counts.closed_unmerged >= 1, "{:?}", m.counts);
     assert!(m.counts.merged >= 10, "{:?}", m.counts);
+}
+
+#[test]
+fn an_architecture_migration_adds_the_platforms_and_their_variant_files() {
+    let name = "arch-linux-aarch64-ppc64le";
+    let Some(mut world) = world(&[name]) else {
+        return;
+    };
+    let check = |world: &World, pr: &PullRequest| {
+        let feedstock = pr.feedstock.as_str();
+        let old = world
+            .upstream_file(feedstock, "conda-forge.yml")
+            .unwrap_or_default();
+        let new = world
+            .fork_file(feedstock, &pr.head, "conda-forge.yml")
+            .unwrap();
+        assert_ne!(old, new, "{feedstock}: conda-forge.yml unchanged");
+        // The corpus members already build for aarch64; ppc64le is what they lack.
+        assert!(
+            new.contains("linux_ppc64le: default"),
+            "{feedstock}:\n{new}"
+        );
+        let recipe = recipe_path(world, feedstock);
+        assert_eq!(
+            world.upstream_file(feedstock, recipe),
+            world.fork_file(feedstock, &pr.head, recipe),
+            "{feedstock}: architecture PRs do not bump the build number"
+        );
+        let files = assert_rerendered(world, pr);
+        assert!(
+            files.keys().any(|f| f.starts_with("linux_ppc64le_")),
+            "{feedstock}: {:?}",
+            files.keys()
+        );
+        assert!(pr.title.contains("aarch64"), "{}", pr.title);
+    };
+    let first = world.run();
+    let m = migration(&first, name);
+    assert!(m.counts.members >= 2, "{m:#?}");
+    assert_eq!(m.opened.len() as u32, m.limit.min(m.counts.ready as u32));
+    assert_opened_only_ready(&world, m);
+    for pr in world.open_prs() {
+        check(&world, &pr);
+    }
+    let last = merge_until_done(&mut world, name, 4, &check);
+    let m = migration(&last, name);
+    // Merged feedstocks now build for the new platforms, so the plan counts them as
+    // already migrated (as the bot does); what is left in the plan is done too.
+    assert_eq!(m.counts.done(), m.counts.members, "{:?}", m.counts);
+    assert!(m.excluded.get("already-migrated").copied().unwrap_or(0) >= 2);
+    let work = world.store().work_for(name).unwrap();
+    let merged = work
+        .iter()
+        .filter(|w| w.outcome == WorkOutcome::Merged)
+        .count();
+    assert!(merged >= 2, "{work:#?}");
+    assert!(work.iter().all(|w| w.outcome.is_done()), "{work:#?}");
+}
+
+#[test]
+fn a_maintenance_rerender_brings_stale_ci_support_up_to_date_without_a_build_bump() {
+    let name = "maintenance-rerender";
+    let Some(mut world) = world(&[name]) else {
+        return;
+    };
+    let check = |world: &World, pr: &PullRequest| {
+        let feedstock = pr.feedstock.as_str();
+        for path in ["conda-forge.yml", recipe_path(world, feedstock)] {
+            assert_eq!(
+                world.upstream_file(feedstock, path),
+                world.fork_file(feedstock, &pr.head, path),
+                "{feedstock}: {path} must not change"
+            );
+        }
+        let files = assert_rerendered(world, pr);
+        let upstream: BTreeMap<String, String> = world
+            .fork_snapshot(feedstock, "main")
+            .files_in(".ci_support")
+            .map(|(n, b)| (n.to_string(), String::from_utf8_lossy(b).into_owned()))
+            .collect();
+        assert_ne!(files, upstream, "{feedstock}: a PR that changes nothing");
+    };
+    let first = world.run();
+    let m = migration(&first, name);
+    assert_eq!(m.counts.members, 137);
+    assert_eq!(m.opened.len(), 2, "{m:#?}");
+    for pr in world.open_prs() {
+        check(&world, &pr);
+    }
+    let last = merge_until_done(&mut world, name, 2, &check);
+    let m = migration(&last, name);
+    assert!(m.counts.merged >= 5, "{:?}", m.counts);
+    // Merged feedstocks are up to date: a fresh look finds nothing to do there.
+    let work = world.store().work_for(name).unwrap();
+    assert!(work.iter().all(|w| w.outcome != WorkOutcome::Closed));
 }
