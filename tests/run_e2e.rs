@@ -198,29 +198,7 @@ fn assert_python314_pr(world: &World, pr: &PullRequest, migration_text: &str) {
     let new = world.fork_file(feedstock, &pr.head, recipe).unwrap();
     assert_build_bumped(&old, &new, feedstock);
 
-    let files = world.fork_snapshot(feedstock, &pr.head);
-    let inputs = pinning::inputs_from_snapshot(&files, &format!("{feedstock}-feedstock")).unwrap();
-    let pinning = pinning::load_pinning(world.options.pinning_dir.as_ref().unwrap()).unwrap();
-    let expected = pinning::rerender(&inputs, &pinning, Compat::default()).unwrap();
-    let committed: BTreeMap<String, String> = files
-        .files_in(".ci_support")
-        .filter(|(name, _)| name.ends_with(".yaml"))
-        .map(|(name, bytes)| {
-            (
-                name.to_string(),
-                String::from_utf8_lossy(bytes).into_owned(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        committed.keys().collect::<Vec<_>>(),
-        expected.files.keys().collect::<Vec<_>>(),
-        "{feedstock}: .ci_support file names"
-    );
-    assert_eq!(
-        committed, expected.files,
-        "{feedstock}: .ci_support contents"
-    );
+    let committed = assert_rerendered(world, pr);
     assert!(
         committed.values().any(|text| text.contains("3.14")),
         "{feedstock}: no python 3.14 variant in {:?}",
