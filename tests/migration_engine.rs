@@ -1,12 +1,13 @@
 //! The migration engine over real stores: the graph snapshot loaded from SQLite, work
-//! records written and read back through a real file, a version-1 database migrated in
-//! place, the engine scheduling on the real corpus graph, and a scale run.
-//!
-//! `CASCADE_ENGINE_SCALE=25000 cargo test --release --test migration_engine -- --nocapture scale`
-//! measures loading and scheduling at conda-forge scale; timings are printed, the
-//! asserts are about results, never about speed.
+//! records written and read back through a real file, the engine scheduling on the real
+//! corpus graph; a version-1 database migrated in place (`schema`) and a scale run
+//! (`scale`).
 
 mod common;
+#[path = "migration_engine/scale.rs"]
+mod scale;
+#[path = "migration_engine/schema.rs"]
+mod schema;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,7 +22,6 @@ use cascade::migrators::{
     Migrator, MigratorKind, NodeId, NodeInfo, NodeState, Settings, Uid, schedule,
 };
 use cascade::recipe::Section;
-use cascade::universe::{self, DEFAULT_SEED, UniverseOptions};
 
 /// A migration of every node that has `package` in host or build, gated on the graph's
 /// host/build/run edges among members (the shape of a pinning migration).
@@ -232,145 +232,6 @@ fn removed_feedstocks_leave_the_snapshot_and_archived_survives_a_rebuild() {
     assert!(store.set_archived("nonexistent", true).is_err());
 }
 
-/// The schema of cascade's first release (migration 1), verbatim.
-const SCHEMA_V1: &str = r#"
-    CREATE TABLE feedstocks (
-        id              INTEGER PRIMARY KEY,
-        name            TEXT NOT NULL UNIQUE,
-        path            TEXT NOT NULL,
-        fingerprint     TEXT,
-        content_hash    TEXT,
-        recipe_format   TEXT,
-        version         TEXT,
-        parse_error     TEXT,
-        platforms       TEXT NOT NULL DEFAULT '[]',
-        attributes      TEXT NOT NULL DEFAULT '{"platforms":{}}',
-        attributes_hash TEXT,
-        renders         INTEGER NOT NULL DEFAULT 0,
-        parsed_at       INTEGER,
-        removed_at      INTEGER,
-        topo_index      INTEGER,
-        cycle           INTEGER
-    );
-    CREATE TABLE parse_errors (
-        feedstock_id INTEGER NOT NULL REFERENCES feedstocks(id),
-        seq          INTEGER NOT NULL,
-        file         TEXT NOT NULL,
-        line         INTEGER,
-        variant      TEXT,
-        message      TEXT NOT NULL,
-        PRIMARY KEY (feedstock_id, seq)
-    ) WITHOUT ROWID;
-    CREATE TABLE requirements (
-        feedstock_id INTEGER NOT NULL REFERENCES feedstocks(id),
-        output       TEXT,
-        platform     TEXT NOT NULL,
-        section      TEXT NOT NULL,
-        name         TEXT NOT NULL,
-        spec         TEXT NOT NULL
-    );
-    CREATE INDEX requirements_by_feedstock ON requirements(feedstock_id);
-    CREATE INDEX requirements_by_name ON requirements(name);
-    CREATE TABLE outputs (
-        name         TEXT NOT NULL,
-        feedstock_id INTEGER NOT NULL REFERENCES feedstocks(id),
-        platforms    TEXT NOT NULL,
-        PRIMARY KEY (name, feedstock_id)
-    ) WITHOUT ROWID;
-    CREATE INDEX outputs_by_feedstock ON outputs(feedstock_id);
-    CREATE TABLE edges (
-        src_id    INTEGER NOT NULL REFERENCES feedstocks(id),
-        dst_id    INTEGER NOT NULL REFERENCES feedstocks(id),
-        sections  TEXT NOT NULL,
-        platforms TEXT NOT NULL,
-        labels    TEXT NOT NULL,
-        PRIMARY KEY (src_id, dst_id)
-    ) WITHOUT ROWID;
-    CREATE INDEX edges_by_dst ON edges(dst_id, src_id);
-    CREATE TABLE externals (
-        name         TEXT NOT NULL,
-        feedstock_id INTEGER NOT NULL REFERENCES feedstocks(id),
-        sections     TEXT NOT NULL,
-        platforms    TEXT NOT NULL,
-        labels       TEXT NOT NULL,
-        PRIMARY KEY (name, feedstock_id)
-    ) WITHOUT ROWID;
-    CREATE INDEX externals_by_feedstock ON externals(feedstock_id);
-    CREATE TABLE builds (
-        id             INTEGER PRIMARY KEY,
-        started_at     INTEGER NOT NULL,
-        finished_at    INTEGER NOT NULL,
-        feedstocks_dir TEXT NOT NULL,
-        summary        TEXT NOT NULL
-    );
-"#;
-
-/// Builds a graph with a cascade of schema version 1: the current build, then the
-/// database rewound to version 1 (new tables and columns dropped, as that release had
-/// them).
-fn version_one_database(feedstocks: &Path, db: &Path) {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.execute_batch(SCHEMA_V1).unwrap();
-    conn.pragma_update(None, "user_version", 1).unwrap();
-    drop(conn);
-    // Let the current cascade fill it, then take it back to what version 1 held.
-    build(feedstocks, db);
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.execute_batch(
-        "DROP TABLE work; DROP TABLE attempts; DROP TABLE bot_reruns; DROP TABLE runs;
-         ALTER TABLE feedstocks DROP COLUMN noarch_all;
-         ALTER TABLE feedstocks DROP COLUMN noarch_python;
-         ALTER TABLE feedstocks DROP COLUMN archived;
-         UPDATE feedstocks SET fingerprint = 'v1-fingerprint', content_hash = 'v1-hash';
-         PRAGMA user_version = 1;",
-    )
-    .unwrap();
-}
-
-#[test]
-fn a_version_one_database_is_migrated_and_the_next_build_fills_the_noarch_columns() {
-    let root = tempfile::tempdir().unwrap();
-    let feedstocks = root.path().join("feedstocks");
-    small_universe(&feedstocks);
-    let db = root.path().join("cascade.sqlite");
-    version_one_database(&feedstocks, &db);
-
-    let store = Store::open(&db).unwrap();
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, 3);
-    let stale: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM feedstocks WHERE fingerprint IS NOT NULL
-                 OR content_hash IS NOT NULL OR noarch_all IS NOT NULL",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(
-        stale, 0,
-        "migration 2 clears fingerprints; noarch is unknown"
-    );
-    // Before the next build the snapshot loads, with noarch unknown (false).
-    let graph = GraphSnapshot::load(&store).unwrap();
-    assert_eq!(graph.len(), 5);
-    assert!(!graph.node(graph.id("purepy").unwrap()).noarch.all);
-    // The new tables work.
-    assert!(store.work_for("m").unwrap().is_empty());
-    drop(store);
-
-    let summary = build(&feedstocks, &db);
-    assert_eq!(summary.parsed, 5, "every feedstock is re-read once");
-    let store = Store::open(&db).unwrap();
-    let graph = GraphSnapshot::load(&store).unwrap();
-    assert!(graph.node(graph.id("purepy").unwrap()).noarch.all);
-    assert!(!graph.node(graph.id("ext").unwrap()).noarch.python);
-    let again = build(&feedstocks, &db);
-    assert_eq!((again.parsed, again.unchanged), (0, 5));
-}
-
 fn pr(feedstock: &str, number: u64) -> Option<PrRef> {
     Some(PrRef {
         feedstock: feedstock.to_string(),
@@ -557,86 +418,4 @@ fn the_real_corpus_loads_with_its_noarch_packages_and_schedules_a_python_rebuild
     }
     let order: Vec<u32> = s.ready.iter().map(|r| r.descendants).collect();
     assert!(order.windows(2).all(|w| w[0] >= w[1]));
-}
-
-fn scale_size() -> usize {
-    std::env::var("CASCADE_ENGINE_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1_000)
-}
-
-#[test]
-fn scale_loading_and_scheduling_a_generated_universe() {
-    let size = scale_size();
-    let root = tempfile::tempdir().unwrap();
-    let feedstocks = root.path().join("feedstocks");
-    universe::generate(
-        &UniverseOptions {
-            size,
-            seed: DEFAULT_SEED,
-        },
-        &feedstocks,
-    )
-    .unwrap();
-    let db = root.path().join("cascade.sqlite");
-    build(&feedstocks, &db);
-    let store = Store::open(&db).unwrap();
-
-    let clock = Instant::now();
-    let graph = GraphSnapshot::load(&store).unwrap();
-    let load = clock.elapsed();
-    let edges: usize = graph.ids().map(|id| graph.children(id).len()).sum();
-    assert_eq!(graph.len(), size);
-
-    // Three shapes: a python rebuild, a compiler-wide rebuild, and an ungated one.
-    let mut everything = Rebuild::new("everything", "python");
-    everything.settings.gated = false;
-    let migrators = [
-        Rebuild::new("python", "python"),
-        Rebuild::new("zlib", "zlib"),
-        everything,
-    ];
-    // Record work on every 7th member of the first migration.
-    let first_plan = migrators[0].plan(&graph);
-    for id in first_plan.members.iter().step_by(7) {
-        let name = &graph.node(*id).name;
-        store
-            .record_work(&work(&migrators[0], name, WorkOutcome::Merged, 1))
-            .unwrap();
-    }
-    let clock = Instant::now();
-    let mut summary = Vec::new();
-    for migrator in &migrators {
-        let plan = migrator.plan(&graph);
-        let records = MigrationRecords::load(&store, migrator).unwrap();
-        let s = schedule(migrator, &plan, &graph, &records, 10);
-        let c = s.counts;
-        assert_eq!(
-            c.done()
-                + c.in_pr
-                + c.ready
-                + c.backing_off
-                + c.awaiting_parents
-                + c.waiting_for_migrators
-                + c.paused,
-            c.members
-        );
-        summary.push(format!(
-            "{}: {} members, {} ready, {} awaiting, {} done",
-            migrator.name,
-            c.members,
-            c.ready,
-            c.awaiting_parents,
-            c.done()
-        ));
-    }
-    let scheduling = clock.elapsed();
-    eprintln!(
-        "scale {size}: {edges} edges; snapshot load {load:?}; plan + schedule of {} migrations {scheduling:?}",
-        migrators.len()
-    );
-    for line in summary {
-        eprintln!("  {line}");
-    }
 }

@@ -1,15 +1,15 @@
 //! The facts migrations select on, for every present feedstock at once: the read behind
 //! `migrators::GraphSnapshot::load`, and the `archived` flag the forge sets.
 //!
-//! One read transaction, four sequential scans (feedstocks, outputs, distinct
-//! requirement names, edges) and no per-node query: 25,000 feedstocks load in a few
+//! One read transaction, four sequential table scans (feedstocks, outputs,
+//! requirements, edges) and no per-node query: 25,000 feedstocks load in a few
 //! hundred milliseconds. Nodes come sorted by name, and their index in
 //! [`StoredGraph::nodes`] is what the edges refer to.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use rusqlite::params;
 use rusqlite::types::ValueRef;
+use rusqlite::{Transaction, params};
 
 use crate::graph::GraphError;
 use crate::graph::model::SectionSet;
@@ -57,6 +57,9 @@ pub(crate) struct StoredGraph {
     pub(crate) edges: Vec<(u32, u32, SectionSet)>,
 }
 
+/// Row id → position in [`StoredGraph::nodes`].
+type Positions = HashMap<i64, u32, foldhash::fast::RandomState>;
+
 impl Store {
     /// Reads every present feedstock with its outputs, requirement names and edges, in
     /// one read transaction (a consistent view even while a build commits).
@@ -65,109 +68,19 @@ impl Store {
             .conn
             .unchecked_transaction()
             .map_err(self.sql("start a read transaction"))?;
-        let mut index: HashMap<i64, u32> = HashMap::new();
-        let mut nodes: Vec<StoredNode> = Vec::new();
-        {
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT id, name, path, recipe_format, version, platforms,
-                            parse_error IS NOT NULL, noarch_all, noarch_python, archived,
-                            cycle, topo_index
-                     FROM feedstocks WHERE removed_at IS NULL ORDER BY name",
-                )
-                .map_err(self.sql("read feedstocks"))?;
-            let mut rows = stmt.query([]).map_err(self.sql("read feedstocks"))?;
-            while let Some(row) = rows.next().map_err(self.sql("read feedstocks"))? {
-                let read = |row: &rusqlite::Row<'_>| -> rusqlite::Result<StoredNode> {
-                    Ok(StoredNode {
-                        name: row.get(1)?,
-                        path: row.get(2)?,
-                        recipe_format: recipe_format(row.get::<_, Option<String>>(3)?.as_deref()),
-                        version: row.get(4)?,
-                        platforms: string_list(&row.get::<_, String>(5)?),
-                        outputs: Vec::new(),
-                        requirements: BTreeMap::new(),
-                        parse_error: row.get(6)?,
-                        noarch_all: row.get::<_, Option<bool>>(7)?.unwrap_or(false),
-                        noarch_python: row.get::<_, Option<bool>>(8)?.unwrap_or(false),
-                        archived: row.get(9)?,
-                        cycle: row
-                            .get::<_, Option<i64>>(10)?
-                            .and_then(|c| u32::try_from(c).ok()),
-                        topo_index: row
-                            .get::<_, Option<i64>>(11)?
-                            .and_then(|t| u32::try_from(t).ok())
-                            .unwrap_or(u32::MAX),
-                    })
-                };
-                let id: i64 = row.get(0).map_err(self.sql("read feedstocks"))?;
-                let node = read(row).map_err(self.sql("read feedstocks"))?;
-                let position = u32::try_from(nodes.len())
-                    .map_err(|_| GraphError::Internal("more than 2^32 feedstocks".into()))?;
-                index.insert(id, position);
-                nodes.push(node);
-            }
+        let mut rows = read_nodes(&tx).map_err(self.sql("read feedstocks"))?;
+        rows.sort_unstable_by(|a, b| a.1.name.cmp(&b.1.name));
+        let mut positions = Positions::default();
+        let mut nodes = Vec::with_capacity(rows.len());
+        for (id, node) in rows {
+            let position = u32::try_from(nodes.len())
+                .map_err(|_| GraphError::Internal("more than 2^32 feedstocks".into()))?;
+            positions.insert(id, position);
+            nodes.push(node);
         }
-
-        {
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT feedstock_id, name FROM outputs ORDER BY feedstock_id, name",
-                )
-                .map_err(self.sql("read outputs"))?;
-            let mut rows = stmt.query([]).map_err(self.sql("read outputs"))?;
-            while let Some(row) = rows.next().map_err(self.sql("read outputs"))? {
-                let id: i64 = row.get(0).map_err(self.sql("read outputs"))?;
-                if let Some(node) = index.get(&id).and_then(|&i| nodes.get_mut(i as usize)) {
-                    node.outputs
-                        .push(row.get(1).map_err(self.sql("read outputs"))?);
-                }
-            }
-        }
-
-        {
-            let mut stmt = tx
-                .prepare_cached("SELECT DISTINCT feedstock_id, section, name FROM requirements")
-                .map_err(self.sql("read requirements"))?;
-            let mut rows = stmt.query([]).map_err(self.sql("read requirements"))?;
-            while let Some(row) = rows.next().map_err(self.sql("read requirements"))? {
-                let id: i64 = row.get(0).map_err(self.sql("read requirements"))?;
-                let Some(node) = index.get(&id).and_then(|&i| nodes.get_mut(i as usize)) else {
-                    continue;
-                };
-                let section = match row.get_ref(1).map_err(self.sql("read requirements"))? {
-                    ValueRef::Text(text) => std::str::from_utf8(text).ok().and_then(Section::parse),
-                    _ => None,
-                };
-                if let Some(section) = section {
-                    let name: String = row.get(2).map_err(self.sql("read requirements"))?;
-                    node.requirements.entry(section).or_default().insert(name);
-                }
-            }
-        }
-
-        let mut edges = Vec::new();
-        {
-            let mut parsed: HashMap<Vec<u8>, SectionSet> = HashMap::new();
-            let mut stmt = tx
-                .prepare_cached("SELECT src_id, dst_id, sections FROM edges")
-                .map_err(self.sql("read edges"))?;
-            let mut rows = stmt.query([]).map_err(self.sql("read edges"))?;
-            while let Some(row) = rows.next().map_err(self.sql("read edges"))? {
-                let src: i64 = row.get(0).map_err(self.sql("read edges"))?;
-                let dst: i64 = row.get(1).map_err(self.sql("read edges"))?;
-                let (Some(&src), Some(&dst)) = (index.get(&src), index.get(&dst)) else {
-                    continue;
-                };
-                let sections = match row.get_ref(2).map_err(self.sql("read edges"))? {
-                    ValueRef::Text(text) => *parsed
-                        .entry(text.to_vec())
-                        .or_insert_with(|| section_set(text)),
-                    _ => SectionSet::default(),
-                };
-                edges.push((src, dst, sections));
-            }
-        }
+        read_outputs(&tx, &positions, &mut nodes).map_err(self.sql("read outputs"))?;
+        read_requirements(&tx, &positions, &mut nodes).map_err(self.sql("read requirements"))?;
+        let edges = read_edges(&tx, &positions).map_err(self.sql("read edges"))?;
         tx.commit().map_err(self.sql("end a read transaction"))?;
         Ok(StoredGraph { nodes, edges })
     }
@@ -187,6 +100,133 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Every present feedstock row with its row id, unsorted (sorting in memory is
+/// cheaper than walking the name index and looking up every row).
+fn read_nodes(tx: &Transaction<'_>) -> rusqlite::Result<Vec<(i64, StoredNode)>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, name, path, recipe_format, version, platforms,
+                parse_error IS NOT NULL, noarch_all, noarch_python, archived, cycle,
+                topo_index
+         FROM feedstocks WHERE removed_at IS NULL",
+    )?;
+    stmt.query_map([], |row| {
+        let node = StoredNode {
+            name: row.get(1)?,
+            path: row.get(2)?,
+            recipe_format: recipe_format(row.get::<_, Option<String>>(3)?.as_deref()),
+            version: row.get(4)?,
+            platforms: string_list(&row.get::<_, String>(5)?),
+            outputs: Vec::new(),
+            requirements: BTreeMap::new(),
+            parse_error: row.get(6)?,
+            noarch_all: row.get::<_, Option<bool>>(7)?.unwrap_or(false),
+            noarch_python: row.get::<_, Option<bool>>(8)?.unwrap_or(false),
+            archived: row.get(9)?,
+            cycle: row
+                .get::<_, Option<i64>>(10)?
+                .and_then(|c| u32::try_from(c).ok()),
+            topo_index: row
+                .get::<_, Option<i64>>(11)?
+                .and_then(|t| u32::try_from(t).ok())
+                .unwrap_or(u32::MAX),
+        };
+        Ok((row.get(0)?, node))
+    })?
+    .collect()
+}
+
+/// Adds every output to its node, sorted by name.
+fn read_outputs(
+    tx: &Transaction<'_>,
+    positions: &Positions,
+    nodes: &mut [StoredNode],
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached("SELECT feedstock_id, name FROM outputs")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        if let Some(node) = node_of(positions, nodes, row.get(0)?) {
+            node.outputs.push(row.get(1)?);
+        }
+    }
+    for node in nodes {
+        node.outputs.sort_unstable();
+    }
+    Ok(())
+}
+
+/// Adds every requirement name to its node's section. No `DISTINCT`: the sets dedupe,
+/// and sorting 400,000 rows in SQLite costs more than skipping repeats here.
+fn read_requirements(
+    tx: &Transaction<'_>,
+    positions: &Positions,
+    nodes: &mut [StoredNode],
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached("SELECT feedstock_id, section, name FROM requirements")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let Some(node) = node_of(positions, nodes, row.get(0)?) else {
+            continue;
+        };
+        let (ValueRef::Text(section), ValueRef::Text(name)) = (row.get_ref(1)?, row.get_ref(2)?)
+        else {
+            continue;
+        };
+        let (Some(section), Ok(name)) = (
+            std::str::from_utf8(section).ok().and_then(Section::parse),
+            std::str::from_utf8(name),
+        ) else {
+            continue;
+        };
+        // Most rows repeat a name seen on another platform or output: look it up
+        // borrowed and allocate only for a new one.
+        let names = node.requirements.entry(section).or_default();
+        if !names.contains(name) {
+            names.insert(name.to_string());
+        }
+    }
+    Ok(())
+}
+
+/// Every edge between present feedstocks, as positions.
+fn read_edges(
+    tx: &Transaction<'_>,
+    positions: &Positions,
+) -> rusqlite::Result<Vec<(u32, u32, SectionSet)>> {
+    // Few distinct `sections` cells exist (one per combination): parse each once.
+    let mut parsed: HashMap<Vec<u8>, SectionSet> = HashMap::new();
+    let mut edges = Vec::new();
+    let mut stmt = tx.prepare_cached("SELECT src_id, dst_id, sections FROM edges")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let src: i64 = row.get(0)?;
+        let dst: i64 = row.get(1)?;
+        let (Some(&src), Some(&dst)) = (positions.get(&src), positions.get(&dst)) else {
+            continue;
+        };
+        let sections = match row.get_ref(2)? {
+            ValueRef::Text(text) => match parsed.get(text) {
+                Some(set) => *set,
+                None => *parsed
+                    .entry(text.to_vec())
+                    .or_insert_with(|| section_set(text)),
+            },
+            _ => SectionSet::default(),
+        };
+        edges.push((src, dst, sections));
+    }
+    Ok(edges)
+}
+
+/// The node of a row id, when it is present.
+fn node_of<'n>(
+    positions: &Positions,
+    nodes: &'n mut [StoredNode],
+    id: i64,
+) -> Option<&'n mut StoredNode> {
+    let position = *positions.get(&id)?;
+    nodes.get_mut(position as usize)
 }
 
 /// A stored `sections` cell (a JSON array of section names); corrupt text reads empty.

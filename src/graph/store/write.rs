@@ -344,3 +344,122 @@ impl<'c> Writer<'c> {
             .map_err(sql_err(self.path, "commit the build"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recipe::{Output, RenderedRecipe, Requirement};
+
+    fn host(names: &[&str]) -> Requirements {
+        Requirements {
+            host: names.iter().filter_map(|n| Requirement::parse(n)).collect(),
+            ..Requirements::default()
+        }
+    }
+
+    fn output(name: &str, noarch: Option<NoarchKind>, requirements: Requirements) -> Output {
+        Output {
+            name: name.to_string(),
+            noarch,
+            requirements,
+            ..Output::default()
+        }
+    }
+
+    fn attributes(renders: &[(&str, RenderedRecipe)]) -> NodeAttributes {
+        NodeAttributes {
+            platforms: renders
+                .iter()
+                .map(|(p, r)| (p.to_string(), r.clone()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_noarch_python_recipe_is_noarch_in_both_senses() {
+        let render = RenderedRecipe {
+            name: "purepy".to_string(),
+            noarch: Some(NoarchKind::Python),
+            requirements: host(&["python >=3.9", "pip"]),
+            ..RenderedRecipe::default()
+        };
+        let noarch = Noarch::of(&attributes(&[("linux-64", render)]));
+        assert_eq!(
+            noarch,
+            Noarch {
+                all: true,
+                python: true
+            }
+        );
+    }
+
+    #[test]
+    fn a_compiled_library_without_python_is_python_noarch_only_vacuously() {
+        let render = RenderedRecipe {
+            name: "zlib".to_string(),
+            requirements: host(&["libzlib"]),
+            ..RenderedRecipe::default()
+        };
+        let noarch = Noarch::of(&attributes(&[("linux-64", render)]));
+        assert_eq!(
+            noarch,
+            Noarch {
+                all: false,
+                python: true
+            }
+        );
+    }
+
+    #[test]
+    fn outputs_decide_and_the_top_level_of_a_split_recipe_does_not() {
+        // A compiled library plus noarch python bindings: not all noarch, but every
+        // python-using output is noarch: python. The top level's python in host is the
+        // build of the split recipe, not a package.
+        let render = RenderedRecipe {
+            name: "split".to_string(),
+            requirements: host(&["python"]),
+            outputs: vec![
+                output("libsplit", None, host(&["zlib"])),
+                output("py-split", Some(NoarchKind::Python), host(&["python"])),
+            ],
+            ..RenderedRecipe::default()
+        };
+        let noarch = Noarch::of(&attributes(&[("linux-64", render.clone())]));
+        assert_eq!((noarch.all, noarch.python), (false, true));
+
+        let mut compiled = render;
+        compiled.outputs[1].noarch = None;
+        let noarch = Noarch::of(&attributes(&[("linux-64", compiled)]));
+        assert_eq!((noarch.all, noarch.python), (false, false));
+    }
+
+    #[test]
+    fn one_platform_that_is_not_noarch_makes_the_node_not_noarch() {
+        let noarch_render = RenderedRecipe {
+            name: "tool".to_string(),
+            noarch: Some(NoarchKind::Generic),
+            ..RenderedRecipe::default()
+        };
+        let native = RenderedRecipe {
+            noarch: None,
+            ..noarch_render.clone()
+        };
+        let noarch = Noarch::of(&attributes(&[
+            ("linux-64", noarch_render),
+            ("win-64", native),
+        ]));
+        assert!(!noarch.all);
+    }
+
+    #[test]
+    fn nothing_rendered_is_not_noarch() {
+        let noarch = Noarch::of(&NodeAttributes::default());
+        assert_eq!(
+            noarch,
+            Noarch {
+                all: false,
+                python: false
+            }
+        );
+    }
+}
