@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use cascade::feedstock::{Snapshot, config};
-use cascade::graph::{self, BuildOptions, NoReporter, Store};
+
 use cascade::migrators::{
     Change, ChangeInput, ChangeSet, GraphSnapshot, Identity, MigrationPlan, Migrator, definitions,
 };
@@ -22,17 +22,8 @@ fn corpus() -> Option<&'static (GraphSnapshot, Pinning)> {
     static CORPUS: OnceLock<Option<(GraphSnapshot, Pinning)>> = OnceLock::new();
     CORPUS
         .get_or_init(|| {
-            let feedstocks_dir = common::shared_data("feedstocks")?;
             let pinning = load_pinning(&common::shared_data("pinning")?).unwrap();
-            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("arch_migrator");
-            let _ = fs_err::remove_dir_all(&dir);
-            let db_path = dir.join("cascade.sqlite");
-            let options = BuildOptions {
-                feedstocks_dir,
-                db_path: db_path.clone(),
-            };
-            graph::build(&options, &NoReporter).unwrap();
-            let graph = GraphSnapshot::load(&Store::open(&db_path).unwrap()).unwrap();
+            let graph = common::corpus_graph("arch_migrator")?;
             Some((graph, pinning))
         })
         .as_ref()

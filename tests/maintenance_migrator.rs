@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use cascade::feedstock::{Snapshot, config};
-use cascade::graph::{self, BuildOptions, NoReporter, Store};
+
 use cascade::migrators::{
     Change, ChangeInput, ChangeSet, GraphSnapshot, Identity, MigrateError, Migrator, definitions,
 };
@@ -25,17 +25,8 @@ fn corpus() -> Option<&'static Corpus> {
     static CORPUS: OnceLock<Option<Corpus>> = OnceLock::new();
     CORPUS
         .get_or_init(|| {
-            let feedstocks_dir = common::shared_data("feedstocks")?;
             let pinning = load_pinning(&common::shared_data("pinning")?).unwrap();
-            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("maintenance_migrator");
-            let _ = fs_err::remove_dir_all(&dir);
-            let db_path = dir.join("cascade.sqlite");
-            let options = BuildOptions {
-                feedstocks_dir,
-                db_path: db_path.clone(),
-            };
-            graph::build(&options, &NoReporter).unwrap();
-            let graph = GraphSnapshot::load(&Store::open(&db_path).unwrap()).unwrap();
+            let graph = common::corpus_graph("maintenance_migrator")?;
             let folder = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/migrators"));
             let (migrators, errors) = definitions::load_dir(folder, &pinning);
             assert!(errors.is_empty(), "{errors:#?}");

@@ -8,12 +8,11 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Instant;
 
 use cascade::feedstock::{self, Snapshot};
-use cascade::graph::{self, BuildOptions, NoReporter, SectionSet, Store};
+use cascade::graph::SectionSet;
 use cascade::migrators::pinning::{
     DefinitionError, MIGRATOR_KEYS, MIGRATOR_VERSION, Operation, PINNING_FEEDSTOCK,
     PinningMigration, PinningMigrator,
@@ -52,18 +51,7 @@ fn real_pinning() -> Option<Pinning> {
 fn graph() -> Option<&'static GraphSnapshot> {
     static GRAPH: OnceLock<Option<GraphSnapshot>> = OnceLock::new();
     GRAPH
-        .get_or_init(|| {
-            let feedstocks_dir = shared_data("feedstocks")?;
-            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pinning_migrator");
-            let _ = fs_err::remove_dir_all(&dir);
-            let db_path = dir.join("cascade.sqlite");
-            let options = BuildOptions {
-                feedstocks_dir,
-                db_path: db_path.clone(),
-            };
-            graph::build(&options, &NoReporter).unwrap();
-            Some(GraphSnapshot::load(&Store::open(&db_path).unwrap()).unwrap())
-        })
+        .get_or_init(|| common::corpus_graph("pinning_migrator"))
         .as_ref()
 }
 

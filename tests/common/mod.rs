@@ -36,3 +36,21 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The graph of the real corpus (`../shared/data/feedstocks`) as the migrators see it,
+/// built into `CARGO_TARGET_TMPDIR/<tag>/` (one directory per test binary, so binaries
+/// running in parallel do not share a database); `None` with a message when the data is
+/// absent. Callers keep it in a `OnceLock` so it is built once per binary.
+pub fn corpus_graph(tag: &str) -> Option<cascade::migrators::GraphSnapshot> {
+    use cascade::graph::{self, BuildOptions, NoReporter, Store};
+    let feedstocks_dir = shared_data("feedstocks")?;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(tag);
+    let _ = fs_err::remove_dir_all(&dir);
+    let db_path = dir.join("cascade.sqlite");
+    let options = BuildOptions {
+        feedstocks_dir,
+        db_path: db_path.clone(),
+    };
+    graph::build(&options, &NoReporter).unwrap();
+    Some(cascade::migrators::GraphSnapshot::load(&Store::open(&db_path).unwrap()).unwrap())
+}
