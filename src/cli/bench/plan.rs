@@ -13,6 +13,7 @@
 //! of the same size and seed (a marker file records what the directory holds), so
 //! repeated measurements skip the generation and the cold build.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -121,6 +122,8 @@ struct MigrationReport {
     /// Parent edges of the migration graph.
     plan_edges: usize,
     excluded: usize,
+    /// Excluded feedstocks per rule (`not-affected`, `noarch`, ...).
+    excluded_by_rule: BTreeMap<&'static str, usize>,
     ready: usize,
     awaiting_parents: usize,
     limit: u32,
@@ -237,6 +240,10 @@ fn bench(args: &PlanBenchArgs, work: &Path) -> anyhow::Result<Report> {
             }
             if round == 0 {
                 let settings = migrator.settings();
+                let mut excluded_by_rule = BTreeMap::new();
+                for (_, rule) in &plan.excluded {
+                    *excluded_by_rule.entry(rule.code()).or_insert(0) += 1;
+                }
                 migrations.push(MigrationReport {
                     name: migrator.name().to_string(),
                     kind: migrator.kind().as_str(),
@@ -245,6 +252,7 @@ fn bench(args: &PlanBenchArgs, work: &Path) -> anyhow::Result<Report> {
                     members: scheduled.counts.members,
                     plan_edges: plan.parents.values().map(Vec::len).sum(),
                     excluded: plan.excluded.len(),
+                    excluded_by_rule,
                     ready: scheduled.counts.ready,
                     awaiting_parents: scheduled.counts.awaiting_parents,
                     limit: scheduled.limit,
@@ -437,15 +445,30 @@ fn print_report(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
     )?;
     writeln!(
         out,
-        "{:<34} {:<12} {:>7} {:>7} {:>7} {:>6} {:>9} {:>9} {:>9}",
-        "migration", "kind", "members", "edges", "ready", "limit", "plan", "records", "schedule"
+        "{:<34} {:<12} {:<8} {:>7} {:>7} {:>7} {:>6} {:>9} {:>9} {:>9}",
+        "migration",
+        "kind",
+        "",
+        "members",
+        "edges",
+        "ready",
+        "limit",
+        "plan",
+        "records",
+        "schedule"
     )?;
     for m in &report.migrations {
+        let flag = match (m.paused, m.longterm) {
+            (true, _) => "paused",
+            (false, true) => "longterm",
+            (false, false) => "",
+        };
         writeln!(
             out,
-            "{:<34} {:<12} {:>7} {:>7} {:>7} {:>6} {:>7.2}ms {:>7.2}ms {:>7.2}ms",
+            "{:<34} {:<12} {:<8} {:>7} {:>7} {:>7} {:>6} {:>7.2}ms {:>7.2}ms {:>7.2}ms",
             m.name,
             m.kind,
+            flag,
             m.members,
             m.plan_edges,
             m.ready,
