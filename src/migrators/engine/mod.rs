@@ -24,10 +24,12 @@
 //! 6. otherwise it is [`NodeState::Ready`].
 //!
 //! Differences from cf-scripts, on purpose: members of a cycle still wait for the
-//! cycle's parents outside it (the bot lets every cycle member through at once); nodes in back-off are
-//! not tried at all (the bot sorts them last with a random key and may still try them);
-//! ready nodes are ordered by descendants *in the migration graph*, ties by name (the
-//! bot counts descendants in the whole graph and breaks ties randomly).
+//! cycle's parents outside it (the bot lets every cycle member through at once); nodes
+//! in back-off are not tried at all (the bot sorts them last with a random key and may
+//! still try them); ready nodes are ordered by descendants *in the migration graph*,
+//! ties by name (the bot counts descendants in the whole graph and breaks ties
+//! randomly); an open PR under an older uid keeps the node in PR (the bot opens a
+//! second PR beside it).
 
 mod pace;
 mod reach;

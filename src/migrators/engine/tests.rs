@@ -199,6 +199,18 @@ fn records_under_another_uid_do_not_count() {
 }
 
 #[test]
+fn an_open_pr_under_an_older_uid_keeps_the_node_in_pr() {
+    let mut case = Case::new(&["a", "b"], &[("a", "b")]);
+    case.work_with_uid("a", WorkOutcome::Open, &Uid::new("m", 0));
+    assert!(matches!(case.state("a"), NodeState::InPr { .. }));
+    assert_eq!(case.waiting("b"), vec!["a"]);
+    assert!(case.schedule().ready.is_empty());
+    // Once that PR is merged, the work under the current uid is still to do.
+    case.records.work[0].outcome = WorkOutcome::Merged;
+    assert_eq!(case.state("a"), NodeState::Ready);
+}
+
+#[test]
 fn a_uid_key_spelled_differently_still_matches() {
     let mut case = Case::new(&["a"], &[]);
     case.work("a", WorkOutcome::Merged);
