@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // reqwest is built without a TLS provider (ring only, no aws-lc): install it before any Client.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = cascade::cli::Cli::parse();
     install_tracing(cli.log.as_deref());
     match cascade::cli::run(cli) {
