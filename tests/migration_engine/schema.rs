@@ -82,22 +82,52 @@ const SCHEMA_V1: &str = r#"
     );
 "#;
 
-/// Builds a graph with a cascade of schema version 1: the current build, then the
-/// database rewound to version 1 (new tables and columns dropped, as that release had
-/// them).
+/// The columns of each version-1 table, as that release wrote them.
+const V1_TABLES: &[(&str, &str)] = &[
+    (
+        "feedstocks",
+        "id, name, path, fingerprint, content_hash, recipe_format, version, parse_error, \
+         platforms, attributes, attributes_hash, renders, parsed_at, removed_at, topo_index, \
+         cycle",
+    ),
+    (
+        "parse_errors",
+        "feedstock_id, seq, file, line, variant, message",
+    ),
+    (
+        "requirements",
+        "feedstock_id, output, platform, section, name, spec",
+    ),
+    ("outputs", "name, feedstock_id, platforms"),
+    ("edges", "src_id, dst_id, sections, platforms, labels"),
+    (
+        "externals",
+        "name, feedstock_id, sections, platforms, labels",
+    ),
+    (
+        "builds",
+        "id, started_at, finished_at, feedstocks_dir, summary",
+    ),
+];
+
+/// Writes a graph database of schema version 1 at `db`: the version-1 tables, filled
+/// with the rows a current build of `feedstocks` produces (built aside, then copied
+/// column by column), with fingerprints as a version-1 build would have left them.
 fn version_one_database(feedstocks: &Path, db: &Path) {
+    let current = db.with_file_name("current.sqlite");
+    build(feedstocks, &current);
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.execute_batch(SCHEMA_V1).unwrap();
-    conn.pragma_update(None, "user_version", 1).unwrap();
-    drop(conn);
-    // Let the current cascade fill it, then take it back to what version 1 held.
-    build(feedstocks, db);
-    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute("ATTACH DATABASE ?1 AS current", [current.to_str().unwrap()])
+        .unwrap();
+    for (table, columns) in V1_TABLES {
+        conn.execute_batch(&format!(
+            "INSERT INTO main.{table} ({columns}) SELECT {columns} FROM current.{table}"
+        ))
+        .unwrap();
+    }
     conn.execute_batch(
-        "DROP TABLE work; DROP TABLE attempts; DROP TABLE bot_reruns; DROP TABLE runs;
-         ALTER TABLE feedstocks DROP COLUMN noarch_all;
-         ALTER TABLE feedstocks DROP COLUMN noarch_python;
-         ALTER TABLE feedstocks DROP COLUMN archived;
+        "DETACH DATABASE current;
          UPDATE feedstocks SET fingerprint = 'v1-fingerprint', content_hash = 'v1-hash';
          PRAGMA user_version = 1;",
     )
@@ -117,7 +147,7 @@ fn a_version_one_database_is_migrated_and_the_next_build_fills_the_noarch_column
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert!(version >= 3, "migrated to {version}");
     let stale: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM feedstocks WHERE fingerprint IS NOT NULL
