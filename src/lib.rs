@@ -14,4 +14,5 @@ pub mod migrators;
 pub mod pinning;
 pub mod recipe;
 pub mod run;
+pub mod status;
 pub mod universe;

@@ -27,3 +27,4 @@ pub use store::{
     AttemptError, AttemptErrorKind, AttemptRecord, CycleEdge, CycleView, DepDirection, DepView,
     NodeView, ParseErrorView, PrRef, RunRecord, Store, WorkOutcome, WorkRecord,
 };
+pub use store::{PrSnapshot, SnapshotCi, SnapshotMergeable, SnapshotState};

@@ -20,12 +20,14 @@ use super::GraphError;
 mod derived;
 mod nodes;
 mod partial;
+mod prs;
 mod read;
 mod schema;
 mod work;
 mod write;
 
 pub(crate) use nodes::StoredNode;
+pub use prs::{PrSnapshot, SnapshotCi, SnapshotMergeable, SnapshotState};
 pub use read::{CycleEdge, CycleView, DepDirection, DepView, NodeView, ParseErrorView};
 pub use work::{
     AttemptError, AttemptErrorKind, AttemptRecord, PrRef, RunRecord, WorkOutcome, WorkRecord,

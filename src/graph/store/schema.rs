@@ -132,6 +132,24 @@ pub(super) const MIGRATIONS: &[&str] = &[
         summary     TEXT
     );
     "#,
+    // 4: the last seen state of every PR the bot opened (status site, `cascade explain`).
+    r#"
+    CREATE TABLE pr_snapshots (
+        feedstock  TEXT NOT NULL,
+        number     INTEGER NOT NULL,
+        state      TEXT NOT NULL CHECK (state IN ('open', 'merged', 'closed')),
+        draft      INTEGER NOT NULL,
+        ci         TEXT NOT NULL,
+        mergeable  TEXT NOT NULL,
+        title      TEXT NOT NULL,
+        url        TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        closed_at  INTEGER,
+        seen_at    INTEGER NOT NULL,
+        PRIMARY KEY (feedstock, number)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// What [`migrate`] found.

@@ -1,0 +1,14 @@
+//! Status: where every (migration, feedstock) stands and why, how fast each migration
+//! moves, and who holds it up.
+//!
+//! [`model`] is the data the site, `cascade explain` and the conda-forge-compatible JSON
+//! are made from. This module computes it from the store and the registry; rendering
+//! the site is `site`'s job (written against [`model`] only).
+
+pub mod model;
+
+pub use model::{
+    Blocker, Bucket, DefinitionError, Edge, ExcludedNode, FeedstockMigration, FeedstockStatus,
+    Forecast, HistoryPoint, MigrationStatus, NodeStatus, ParentState, PrInfo, Progress, Reason,
+    ReasonCode, ReasonDetail, State, StateCounts, StatusReport,
+};
