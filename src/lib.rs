@@ -16,3 +16,4 @@ pub mod recipe;
 pub mod run;
 pub mod status;
 pub mod universe;
+pub mod upstream;

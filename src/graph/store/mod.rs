@@ -23,11 +23,13 @@ mod partial;
 mod prs;
 mod read;
 mod schema;
+mod versions;
 mod work;
 mod write;
 
 pub(crate) use nodes::StoredNode;
 pub use prs::{PrSnapshot, SnapshotCi, SnapshotMergeable, SnapshotState};
+pub use versions::{VersionCheck, VersionCheckStatus, VersionInput, VersionRecord};
 pub use read::{CycleEdge, CycleView, DepDirection, DepView, NodeView, ParseErrorView};
 pub use work::{
     AttemptError, AttemptErrorKind, AttemptRecord, PrRef, RunRecord, WorkOutcome, WorkRecord,

@@ -150,6 +150,23 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (feedstock, number)
     ) WITHOUT ROWID;
     "#,
+    // 5: upstream version checks (`cascade versions check`): the latest check per
+    // feedstock; a failed check keeps the last version found and counts `attempts`.
+    r#"
+    CREATE TABLE upstream_versions (
+        feedstock       TEXT PRIMARY KEY,
+        current_version TEXT,
+        newest_version  TEXT,
+        source          TEXT,
+        upstream_url    TEXT,
+        status          TEXT NOT NULL
+                        CHECK (status IN ('newer', 'up-to-date', 'not-found', 'failed', 'skipped')),
+        checked_at      INTEGER NOT NULL,
+        error           TEXT,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        source_errors   TEXT NOT NULL DEFAULT '[]'
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// What [`migrate`] found.
