@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use crate::feedstock::{Snapshot, config};
-use crate::forge::{Forge, NewPullRequest};
+use crate::forge::{Forge, NewPullRequest, PullRequest};
 use crate::graph::{
     AttemptError, AttemptErrorKind, GraphError, PrRef, Store, WorkOutcome, WorkRecord,
 };
@@ -327,6 +327,13 @@ fn attempt(
     {
         return fail(run, AttemptErrorKind::Forge, err.to_string());
     }
+    cx.store.record_pr(&super::refresh::snapshot(
+        &PullRequest {
+            title: change.title.clone(),
+            ..pr.clone()
+        },
+        cx.now,
+    ))?;
     cx.store.record_work(&record(
         WorkOutcome::Open,
         Some(PrRef {

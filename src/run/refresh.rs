@@ -14,8 +14,11 @@
 
 use serde::Serialize;
 
-use crate::forge::{Forge, Mergeable, PrState, PullRequest};
-use crate::graph::{GraphError, Store, WorkOutcome, WorkRecord};
+use crate::forge::{CiStatus, Forge, Mergeable, PrState, PullRequest};
+use crate::graph::{
+    GraphError, PrSnapshot, SnapshotCi, SnapshotMergeable, SnapshotState, Store, WorkOutcome,
+    WorkRecord,
+};
 
 use super::checkpoint;
 
@@ -73,6 +76,9 @@ pub fn refresh(
                 continue;
             }
         };
+        if !dry_run {
+            store.record_pr(&snapshot(&pr, now))?;
+        }
         let rerun = pr.labels.contains(BOT_RERUN_LABEL);
         match pr.state {
             PrState::Merged => {
@@ -115,6 +121,11 @@ pub fn refresh(
                     summary.errors.push((pr.feedstock.clone(), err.to_string()));
                     continue;
                 }
+                store.record_pr(&PrSnapshot {
+                    state: SnapshotState::Closed,
+                    closed_at: Some(now),
+                    ..snapshot(&pr, now)
+                })?;
                 store.set_rerun(&record.migration, &record.feedstock, now)?;
                 checkpoint::reached("rerun recorded");
                 settle(store, forge, &record, &pr, WorkOutcome::Closed, now)?;
@@ -157,4 +168,36 @@ fn settle(
     })?;
     checkpoint::reached("outcome recorded");
     Ok(())
+}
+
+/// The store's snapshot of a PR as the forge reports it, seen at `now` (the graph store
+/// cannot see the forge's types).
+pub(super) fn snapshot(pr: &PullRequest, now: i64) -> PrSnapshot {
+    PrSnapshot {
+        feedstock: pr.feedstock.clone(),
+        number: pr.number,
+        state: match pr.state {
+            PrState::Open => SnapshotState::Open,
+            PrState::Merged => SnapshotState::Merged,
+            PrState::Closed => SnapshotState::Closed,
+        },
+        draft: pr.draft,
+        ci: match pr.ci {
+            CiStatus::None => SnapshotCi::None,
+            CiStatus::Pending => SnapshotCi::Pending,
+            CiStatus::Passing => SnapshotCi::Passing,
+            CiStatus::Failing => SnapshotCi::Failing,
+        },
+        mergeable: match pr.mergeable {
+            Mergeable::Unknown => SnapshotMergeable::Unknown,
+            Mergeable::Clean => SnapshotMergeable::Clean,
+            Mergeable::Dirty => SnapshotMergeable::Conflicts,
+        },
+        title: pr.title.clone(),
+        url: pr.url.clone(),
+        created_at: pr.created_at,
+        updated_at: pr.updated_at,
+        closed_at: pr.closed_at,
+        seen_at: now,
+    }
 }
