@@ -14,6 +14,7 @@ mod requirement;
 pub mod v0;
 pub mod v1;
 mod variant;
+pub mod version;
 
 pub use error::{MAX_RECIPE_BYTES, RecipeError};
 pub use model::{

@@ -78,6 +78,23 @@ pub fn bump_build_number(
     apply(text, &spans, bump)
 }
 
+/// Sets the build number(s) that [`bump_build_number`] would bump to `value` (a version
+/// update resets them to 0). Fails, like a bump, when the recipe has no build number.
+pub fn set_build_number(
+    format: RecipeFormat,
+    text: &str,
+    value: u64,
+) -> Result<BuildNumberEdit, EditError> {
+    let spans = match format {
+        RecipeFormat::V0 => v0_numbers(text),
+        RecipeFormat::V1 => v1_numbers(text)?,
+    };
+    if spans.is_empty() {
+        return Err(EditError::NoBuildNumber { format });
+    }
+    rewrite(text, &spans, |_| Some(value))
+}
+
 /// A number found in the text: its byte range (digits only) and line.
 #[derive(Debug, Clone, Copy)]
 struct NumberSpan {
@@ -206,6 +223,15 @@ fn number_span(text: &str, node: &Spanned) -> Option<NumberSpan> {
 }
 
 fn apply(text: &str, spans: &[NumberSpan], bump: u64) -> Result<BuildNumberEdit, EditError> {
+    rewrite(text, spans, |old| old.checked_add(bump))
+}
+
+/// Replaces each number by `new(old)`; numbers that stay the same are not changes.
+fn rewrite(
+    text: &str,
+    spans: &[NumberSpan],
+    new: impl Fn(u64) -> Option<u64>,
+) -> Result<BuildNumberEdit, EditError> {
     let mut spans = spans.to_vec();
     spans.sort_by_key(|s| s.start);
     let mut out = String::with_capacity(text.len() + 4);
@@ -217,10 +243,13 @@ fn apply(text: &str, spans: &[NumberSpan], bump: u64) -> Result<BuildNumberEdit,
             line: span.line,
             value: digits.to_string(),
         })?;
-        let new = old.checked_add(bump).ok_or(EditError::NotANumber {
+        let new = new(old).ok_or(EditError::NotANumber {
             line: span.line,
             value: digits.to_string(),
         })?;
+        if new == old {
+            continue;
+        }
         out.push_str(text.get(cursor..span.start).unwrap_or_default());
         out.push_str(&new.to_string());
         cursor = span.end;
@@ -300,6 +329,17 @@ mod tests {
                 .replace("number: 2 #", "number: 3 #")
         );
         assert_eq!(edit.changes.len(), 2);
+    }
+
+    #[test]
+    fn setting_the_build_number_resets_every_number_a_bump_would_change() {
+        let text = "{% set build = 100 %}\nbuild:\n  number: {{ build }}  # [win]\n  number: 0  # [not win]\n";
+        let edit = set_build_number(RecipeFormat::V0, text, 0).unwrap();
+        assert_eq!(edit.text, text.replace("build = 100", "build = 0"));
+        assert_eq!(edit.changes.len(), 1);
+        let v1 = "context:\n  build_number: 7\nbuild:\n  number: ${{ build_number }}\n";
+        let edit = set_build_number(RecipeFormat::V1, v1, 0).unwrap();
+        assert_eq!(edit.text, v1.replace("7", "0"));
     }
 
     #[test]

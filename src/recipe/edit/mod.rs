@@ -8,7 +8,7 @@
 mod build_number;
 pub(crate) mod spanned;
 
-pub use build_number::{BuildNumberEdit, NumberChange, bump_build_number};
+pub use build_number::{BuildNumberEdit, NumberChange, bump_build_number, set_build_number};
 
 use crate::recipe::RecipeFormat;
 
