@@ -15,6 +15,8 @@ mod progress;
 mod rerender;
 mod run;
 mod universe;
+mod version_bump;
+mod versions;
 
 /// cascade: a migration bot engine for conda-forge-sized package ecosystems.
 #[derive(Debug, Parser)]
@@ -45,6 +47,10 @@ pub enum Command {
     Run(run::RunArgs),
     /// The local forge: import feedstocks; list, show, merge, close and label PRs.
     Forge(forge::ForgeArgs),
+    /// Discover upstream releases of the feedstocks in the graph and record them.
+    Versions(versions::VersionsArgs),
+    /// Rewrite one feedstock's recipe to a new upstream version (URLs, hashes, build 0).
+    VersionBump(version_bump::VersionBumpArgs),
 }
 
 /// What a command reports to the process: success, a "found something" result (such as
@@ -76,5 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Rerender(args) => rerender::run(args),
         Command::Run(args) => run::run(args),
         Command::Forge(args) => forge::run(args),
+        Command::Versions(args) => versions::run(args),
+        Command::VersionBump(args) => version_bump::run(args),
     }
 }

@@ -228,7 +228,8 @@ impl Checker {
                     break;
                 }
                 Err(e) => {
-                    warn!(source = %kind, "{e}");
+                    // Recorded in the outcome; a later source may still answer.
+                    debug!(source = %kind, "failed: {e}");
                     outcome.failures.push(SourceFailure {
                         source: kind,
                         message: e.to_string(),
