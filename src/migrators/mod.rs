@@ -13,6 +13,7 @@ mod engine;
 pub mod maintenance;
 mod migrator;
 pub mod pinning;
+pub mod registry;
 pub mod replacement;
 mod snapshot;
 
