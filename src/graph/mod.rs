@@ -24,6 +24,7 @@ pub use export::{ExportEdge, ExportExternal, ExportNode, GraphExport};
 pub use model::{EDGE_SECTIONS, Label, NodeAttributes, SectionSet};
 pub(crate) use store::StoredNode;
 pub use store::{VersionCheck, VersionCheckStatus, VersionInput, VersionRecord};
+pub use store::StoredHashCache;
 pub use store::{
     AttemptError, AttemptErrorKind, AttemptRecord, CycleEdge, CycleView, DepDirection, DepView,
     NodeView, ParseErrorView, PrRef, RunRecord, Store, WorkOutcome, WorkRecord,

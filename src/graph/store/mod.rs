@@ -18,6 +18,7 @@ use crate::recipe::{RecipeFormat, Section};
 use super::GraphError;
 
 mod derived;
+mod hashes;
 mod nodes;
 mod partial;
 mod prs;
@@ -27,6 +28,7 @@ mod versions;
 mod work;
 mod write;
 
+pub use hashes::StoredHashCache;
 pub(crate) use nodes::StoredNode;
 pub use prs::{PrSnapshot, SnapshotCi, SnapshotMergeable, SnapshotState};
 pub use versions::{VersionCheck, VersionCheckStatus, VersionInput, VersionRecord};

@@ -167,6 +167,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
         source_errors   TEXT NOT NULL DEFAULT '[]'
     ) WITHOUT ROWID;
     "#,
+    // 6: the persistent source hash cache of the version rewrite (`cascade version-bump
+    // --db`, the version migrator): one digest per (URL, kind), only for files that exist.
+    r#"
+    CREATE TABLE source_hashes (
+        url        TEXT NOT NULL,
+        kind       TEXT NOT NULL CHECK (kind IN ('md5', 'sha1', 'sha256', 'sha512')),
+        digest     TEXT NOT NULL,
+        fetched_at INTEGER NOT NULL,
+        PRIMARY KEY (url, kind)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// What [`migrate`] found.
