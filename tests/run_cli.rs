@@ -112,3 +112,54 @@ fn an_unknown_migration_is_an_error_naming_it() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("python999"));
 }
+
+#[test]
+fn a_bot_rerun_label_on_an_already_closed_pr_redoes_the_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = setup(tmp.path());
+    let forge = |args: &[&str]| {
+        let out = Command::cargo_bin("cascade")
+            .unwrap()
+            .args(["forge", "--forge-dir"])
+            .arg(data.join("forge"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        out
+    };
+    let run = || {
+        let out = cascade(&["run", "--json", "--migrator", "python314"], &data);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    run();
+    let shown: serde_json::Value =
+        serde_json::from_slice(&forge(&["pr", "show", "1", "--json"]).stdout).unwrap();
+    let feedstock = shown["feedstock"].as_str().unwrap().to_string();
+
+    // Closed unmerged: recorded as done (closed), no new PR for it.
+    forge(&["pr", "close", "1"]);
+    let summary = run();
+    assert_eq!(summary["refresh"]["closed"], 1, "{summary:#}");
+    assert_eq!(summary["migrations"][0]["counts"]["closed_unmerged"], 1);
+
+    // Labelled afterwards: the next run honours the label and opens a fresh PR there.
+    forge(&["pr", "label", "1", "bot-rerun"]);
+    let summary = run();
+    assert_eq!(summary["refresh"]["reruns"], 1, "{summary:#}");
+    let opened: Vec<&str> = summary["migrations"][0]["opened"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["feedstock"].as_str().unwrap())
+        .collect();
+    assert!(opened.contains(&feedstock.as_str()), "{opened:?}");
+    // And only once: the run after that does not count the label again.
+    let summary = run();
+    assert_eq!(summary["refresh"]["reruns"], 0, "{summary:#}");
+}

@@ -7,7 +7,10 @@
 //!   a rerun: the node's uid changes, so the migration is redone there;
 //! - open, conflicted ("dirty"), not a draft, and the feedstock allows it
 //!   (`bot.remake_prs_with_conflicts`, default true) → closed the same way and remade;
-//! - drafts and everything else are left alone.
+//! - drafts and everything else are left alone;
+//! - a PR closed unmerged within the last [`RERUN_WINDOW_SECONDS`] that a maintainer
+//!   labels `bot-rerun` afterwards is a rerun too (cf-scripts honours the label on every
+//!   closed PR it still holds; cascade looks back three days so a refresh stays cheap).
 //!
 //! Each record is updated in its own short transaction after the forge acted, so a run
 //! killed half-way redoes at most the step it was in: the forge calls are idempotent.
@@ -30,6 +33,9 @@ I will make another one as appropriate.";
 
 const DIRTY_COMMENT: &str = "I see that this PR has conflicts, and I'm the only committer. \
 I'm going to close this PR and will make another one as appropriate.";
+
+/// How far back closed PRs are still asked about for a late `bot-rerun` label.
+pub const RERUN_WINDOW_SECONDS: i64 = 3 * 24 * 3600;
 
 /// What the refresh found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -132,7 +138,51 @@ pub fn refresh(
             }
         }
     }
+    if !dry_run {
+        late_reruns(store, forge, now, &mut summary)?;
+    }
     Ok(summary)
+}
+
+/// Closed PRs labelled `bot-rerun` after the bot recorded them closed.
+fn late_reruns(
+    store: &Store,
+    forge: &dyn Forge,
+    now: i64,
+    summary: &mut RefreshSummary,
+) -> Result<(), GraphError> {
+    let mut reruns: std::collections::HashMap<String, std::collections::BTreeMap<String, i64>> =
+        std::collections::HashMap::new();
+    for record in store.closed_work_since(now - RERUN_WINDOW_SECONDS)? {
+        let Some(pr_ref) = &record.pr else {
+            continue;
+        };
+        if !reruns.contains_key(&record.migration) {
+            reruns.insert(
+                record.migration.clone(),
+                store.reruns_for(&record.migration)?,
+            );
+        }
+        let already = reruns
+            .get(&record.migration)
+            .and_then(|m| m.get(&record.feedstock))
+            .is_some_and(|&at| at >= record.updated_at);
+        if already {
+            continue;
+        }
+        match forge.pr(&pr_ref.feedstock, pr_ref.number) {
+            Ok(pr) if pr.labels.contains(BOT_RERUN_LABEL) => {
+                summary.reruns += 1;
+                store.set_rerun(&record.migration, &record.feedstock, now)?;
+                checkpoint::reached("late rerun recorded");
+            }
+            Ok(_) => {}
+            Err(err) => summary
+                .errors
+                .push((pr_ref.feedstock.clone(), err.to_string())),
+        }
+    }
+    Ok(())
 }
 
 fn close_for_remake(

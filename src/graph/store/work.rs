@@ -295,6 +295,19 @@ impl Store {
             .map_err(self.sql("read open work"))
     }
 
+    /// Records whose PR was closed unmerged at or after `since` (Unix seconds): a
+    /// maintainer may still label such a PR `bot-rerun` to have the work redone.
+    pub fn closed_work_since(&self, since: i64) -> Result<Vec<WorkRecord>, GraphError> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {WORK_COLUMNS} FROM work
+                 WHERE outcome = 'closed' AND pr_number IS NOT NULL AND updated_at >= ?1
+                 ORDER BY migration, feedstock, uid_key"
+            ))
+            .and_then(|mut stmt| stmt.query_map([since], WorkRecord::read)?.collect())
+            .map_err(self.sql("read recently closed work"))
+    }
+
     fn work_query(&self, sql: &str, value: &str) -> Result<Vec<WorkRecord>, GraphError> {
         self.conn
             .prepare_cached(sql)
