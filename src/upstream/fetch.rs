@@ -85,6 +85,11 @@ pub(crate) struct Http {
 impl Http {
     /// Builds the client. `github_api` decides which host gets the token.
     pub(crate) fn new(settings: HttpSettings, github_api: &str) -> Result<Http, UpstreamError> {
+        // reqwest is built without a TLS provider; `main` installs ring, and library
+        // callers (tests, the version migrator) get it here if they did not.
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
         let client = reqwest::Client::builder()
             .user_agent(concat!("cascade/", env!("CARGO_PKG_VERSION")))
             .timeout(settings.timeout)

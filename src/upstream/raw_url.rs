@@ -64,32 +64,26 @@ pub(crate) async fn versions(
     let Some(current) = current.filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    let templates: Vec<&String> = urls
+    // The first URL that holds the version; mirrors of it are not probed again.
+    let Some(first) = urls
         .iter()
         .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
-        .filter(|u| substitute(u, current, current).is_some())
-        .collect();
-    let Some(first) = templates.first() else {
+        .find(|u| substitute(u, current, current).is_some())
+    else {
         return Ok(None);
     };
     let mut best = current.to_string();
     for _ in 0..=MAX_CLIMBS {
         let mut found = None;
-        'candidates: for candidate in next_versions(&best, alpha) {
-            for template in &templates {
-                let Some(url) = substitute(template, current, &candidate) else {
-                    continue;
-                };
-                match checker.http().exists(&url).await {
-                    Ok(true) => {
-                        found = Some(candidate);
-                        break 'candidates;
-                    }
-                    Ok(false) => {}
-                    // A host that does not answer will not answer the next candidate
-                    // either: stop instead of waiting out every timeout.
-                    Err(e) => return Err(e),
-                }
+        for candidate in next_versions(&best, alpha) {
+            let Some(url) = substitute(first, current, &candidate) else {
+                continue;
+            };
+            // A host that does not answer will not answer the next candidate either:
+            // `?` stops instead of waiting out every timeout.
+            if checker.http().exists(&url).await? {
+                found = Some(candidate);
+                break;
             }
         }
         match found {
@@ -100,10 +94,10 @@ pub(crate) async fn versions(
     if best == current {
         return Ok(Some(Listing {
             versions: Vec::new(),
-            url: (*first).clone(),
+            url: first.clone(),
         }));
     }
-    let url = substitute(first, current, &best).unwrap_or_else(|| (*first).clone());
+    let url = substitute(first, current, &best).unwrap_or_else(|| first.clone());
     Ok(Some(Listing {
         versions: vec![best],
         url,

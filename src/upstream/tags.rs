@@ -80,13 +80,14 @@ pub(crate) fn tag_version(
     }
     let start = text.find(|c: char| c.is_ascii_digit())?;
     let text = text.get(start..)?;
-    if is_prerelease(text) {
-        return None;
-    }
     let version = match dashes {
         Dashes::Keep => text.to_string(),
         Dashes::ToDots => text.replace('-', "."),
     };
+    // `1-4-0-rc1` is not PEP 440, its dotted form `1.4.0.rc1` is.
+    if is_prerelease(text) || is_prerelease(&version) {
+        return None;
+    }
     rattler_conda_types::Version::from_str(&version)
         .is_ok()
         .then_some(version)
@@ -161,6 +162,10 @@ mod tests {
         assert_eq!(
             tag_version("libtirpc-1-3-7", &filter, None, Dashes::ToDots).as_deref(),
             Some("1.3.7")
+        );
+        assert_eq!(
+            tag_version("libtirpc-1-4-0-rc1", &filter, None, Dashes::ToDots),
+            None
         );
     }
 
