@@ -78,7 +78,8 @@ pub struct MigrationStatus {
     pub excluded: Vec<ExcludedNode>,
     /// How many feedstocks each exclusion rule left out (rule code → count).
     pub excluded_counts: BTreeMap<String, usize>,
-    /// Counts per state after each finished run, oldest first (the burn-down).
+    /// Counts at the start of each finished run, oldest first (the burn-down; the
+    /// current counts are `counts`).
     pub history: Vec<HistoryPoint>,
     /// When it may finish.
     pub forecast: Forecast,
@@ -133,11 +134,12 @@ impl State {
         }
     }
 
-    /// True for the three done states (what lets children go).
+    /// True for the three done states and partial: the engine counts all four as done
+    /// (they let children go, and count as progress).
     pub fn is_done(self) -> bool {
         matches!(
             self,
-            State::Done | State::DoneDeclined | State::DoneNothingToDo
+            State::Done | State::DoneDeclined | State::DoneNothingToDo | State::Partial
         )
     }
 }
@@ -411,7 +413,7 @@ pub struct StateCounts {
 /// How far a migration is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Progress {
-    /// Members done (any of the three done states).
+    /// Members done (any of the three done states, or partial).
     pub done: usize,
     /// Members with an open PR.
     pub in_pr: usize,
@@ -423,7 +425,7 @@ pub struct Progress {
     pub fraction_done_or_in_pr: f64,
 }
 
-/// The counts after one run.
+/// The counts one run saw when it started (before it opened anything).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct HistoryPoint {
     /// The run's id.
