@@ -56,11 +56,11 @@ impl fmt::Display for BumpError {
             f,
             "The recipe did not change in the version migration, a URL did not hash, or there \
              is jinja2 syntax the bot cannot handle!\n\n\
-             Please check the URLs in your recipe with version '{}' to make sure they exist!\n",
+             Please check the URLs in your recipe with version '{}' to make sure they exist!",
             self.version
         )?;
         if !self.problems.is_empty() {
-            write!(f, "\nWe also found the following errors:\n")?;
+            write!(f, "\n\nWe also found the following errors:\n")?;
             for problem in &self.problems {
                 let text = problem.to_string();
                 let mut lines = text.lines();
@@ -71,7 +71,6 @@ impl fmt::Display for BumpError {
                     write!(f, "\n   {line}")?;
                 }
             }
-            writeln!(f)?;
         }
         Ok(())
     }
@@ -255,7 +254,7 @@ mod tests {
              - missing jinja2 variable 'plat' for selector 'win'\n \
              - could not hash URL template 'https://x/{{ version }}.tar.gz'\n   \
              not found: https://x/2.0.tar.gz\n   \
-             failed: HTTP 500: https://x/2.0.zip\n"
+             failed: HTTP 500: https://x/2.0.zip"
         );
     }
 }
