@@ -14,6 +14,7 @@ mod graph;
 mod progress;
 mod rerender;
 mod run;
+mod status;
 mod universe;
 mod version_bump;
 mod versions;
@@ -51,6 +52,8 @@ pub enum Command {
     Versions(versions::VersionsArgs),
     /// Rewrite one feedstock's recipe to a new upstream version (URLs, hashes, build 0).
     VersionBump(version_bump::VersionBumpArgs),
+    /// The status site: where every migration and feedstock stands, and why.
+    Status(status::StatusArgs),
 }
 
 /// What a command reports to the process: success, a "found something" result (such as
@@ -82,6 +85,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Rerender(args) => rerender::run(args),
         Command::Run(args) => run::run(args),
         Command::Forge(args) => forge::run(args),
+        Command::Status(args) => status::run(args),
         Command::Versions(args) => versions::run(args),
         Command::VersionBump(args) => version_bump::run(args),
     }

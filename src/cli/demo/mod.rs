@@ -34,6 +34,7 @@ const DEMO_ENTRIES: &[&str] = &[
     "cascade.sqlite-wal",
     "cascade.sqlite-shm",
     "cascade.sqlite-journal",
+    "site",
 ];
 
 /// The demo's pinning migrations (`migrators/demo/`), added to the universe's pinning.
@@ -205,6 +206,21 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitStatus> {
     print_cycles(&mut out, &store)?;
     print_errors(&mut out, &store)?;
 
+    let site = write_site(&args.dir, &options)?;
+    writeln!(
+        out,
+        "\n6. status site  {} pages, {:.1} MB (largest {:.0} kB) in {} ms",
+        site.site.pages,
+        site.site.bytes as f64 / 1e6,
+        site.site.largest_page_bytes as f64 / 1e3,
+        site.collect_ms + site.site.wall_ms
+    )?;
+    writeln!(
+        out,
+        "   index: {}",
+        super::status::display_path(&site.site.index)
+    )?;
+
     let dir = args.dir.display();
     writeln!(
         out,
@@ -213,12 +229,33 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitStatus> {
     )?;
     writeln!(out, "  cascade forge --forge-dir {dir}/forge pr list")?;
     writeln!(out, "  cascade run --data-dir {dir} --dry-run")?;
+    writeln!(
+        out,
+        "  cascade status build --data-dir {dir} --out {dir}/site"
+    )?;
     writeln!(out, "  cascade graph show numpy --db {dir}/cascade.sqlite")?;
     writeln!(
         out,
         "  cascade graph deps zlib --reverse --depth 1 --db {dir}/cascade.sqlite"
     )?;
     Ok(ExitStatus::Success)
+}
+
+/// Writes the status site of the demo's last state into `<dir>/site/`, on the demo's
+/// clock.
+fn write_site(dir: &Path, options: &RunOptions) -> anyhow::Result<super::status::Built> {
+    let inputs = super::status::SiteInputs {
+        db: options.db_path.clone(),
+        pinning: options
+            .checkouts_dir
+            .join(format!("{}-feedstock", run::PINNING_FEEDSTOCK))
+            .join("recipe"),
+        migrators: None,
+        out: dir.join("site"),
+        now: options.now,
+        options: crate::status::site::SiteOptions::default(),
+    };
+    super::status::build_site(&inputs)
 }
 
 /// Per migration, where its members stand at the start of the last round and who

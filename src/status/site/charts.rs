@@ -157,10 +157,10 @@ pub(crate) fn burndown(history: &[HistoryPoint], forecast: &Forecast) -> Option<
 }
 
 /// The index's sparkline: the share of members not yet done after each run (falling is
-/// good). `None` with fewer than two runs.
+/// good). `None` with fewer than two runs, or when the migration never had members.
 pub(crate) fn sparkline(history: &[HistoryPoint]) -> Option<String> {
     let points = sample(history, SPARK_POINTS);
-    if points.len() < 2 {
+    if points.len() < 2 || points.iter().all(|p| p.total == 0) {
         return None;
     }
     let n = (points.len() - 1) as f64;

@@ -33,6 +33,7 @@ mod paths;
 mod table;
 #[cfg(test)]
 mod tests;
+mod versions;
 mod write;
 
 use std::collections::BTreeMap;
@@ -46,6 +47,7 @@ use crate::status::model::{Bucket, StatusReport};
 
 pub use cf_json::VersionStatusJson;
 pub use cf_state::CfState;
+pub use versions::version_updates;
 
 use pages::Frame;
 use write::Writer;
