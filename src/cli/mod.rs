@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod demo;
+mod explain;
 mod forge;
 mod graph;
 mod progress;
@@ -46,6 +47,8 @@ pub enum Command {
     Rerender(rerender::RerenderArgs),
     /// Run the bot once: refresh PRs, rebuild the graph, open the PRs that are ready.
     Run(run::RunArgs),
+    /// Explain why a feedstock is where it is in each migration (and its version update).
+    Explain(explain::ExplainArgs),
     /// The local forge: import feedstocks; list, show, merge, close and label PRs.
     Forge(forge::ForgeArgs),
     /// Discover upstream releases of the feedstocks in the graph and record them.
@@ -84,6 +87,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Bench(args) => bench::run(args),
         Command::Rerender(args) => rerender::run(args),
         Command::Run(args) => run::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::Forge(args) => forge::run(args),
         Command::Status(args) => status::run(args),
         Command::Versions(args) => versions::run(args),
