@@ -12,49 +12,19 @@
 //! plus once without a selector; each time the URL, hash and variables written for that
 //! selector win over the unselected ones.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::LazyLock;
+mod mask;
+mod sets;
 
-use minijinja::Value;
-use regex::Regex;
+use std::collections::BTreeSet;
 
 use super::error::Problem;
-use super::render::{self, Vars};
+use super::render;
 use super::rewrite::{Edit, HashSlot, Scan, Slot, Unit, UrlSlot};
 use super::slots::{scalar_slot, selector_of, slot_text};
 use crate::recipe::HashKind;
 use crate::recipe::edit::spanned::{self, Node, Spanned};
-
-/// `{% set name = expr %}`; group 1 the name, group 2 the expression.
-static SET_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*\{%-?\s*set\s+([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*-?%\}")
-        .unwrap_or_else(|_| unreachable!("static pattern"))
-});
-
-/// A literal that is not quoted but still a version (`{% set version = 1.2 %}`).
-static BARE_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[0-9][0-9A-Za-z._+-]*$").unwrap_or_else(|_| unreachable!("static pattern"))
-});
-
-/// `{{ var }}` and nothing else.
-static SINGLE_VARIABLE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")
-        .unwrap_or_else(|_| unreachable!("static pattern"))
-});
-
-/// One `{% set %}` line.
-#[derive(Debug, Clone)]
-struct SetLine {
-    /// 1-based line.
-    line: usize,
-    name: String,
-    expression: String,
-    selector: Option<String>,
-    /// Where the literal value is written, when the expression is a literal.
-    literal: Option<Slot>,
-    /// Whether that literal is quoted.
-    quoted: bool,
-}
+use mask::mask;
+use sets::{SetLine, context, hash_variable_slot, referenced, set_lines};
 
 /// One entry of a source (a `url:` or a hash key) with the selector of its line.
 #[derive(Debug, Clone)]
@@ -132,6 +102,16 @@ pub(super) fn scan(text: &str, requested: &str) -> Scan {
             })
         })
         .collect();
+    // A mapping without url, git or path is a fragment whose keys other selectors
+    // complete (`- fn: x  # [win]` before a shared `url:`); it only fails the rewrite
+    // when no source has a URL at all.
+    if let Some(bare) = sources
+        .iter()
+        .find(|s| s.urls.is_empty() && !s.vcs && !s.path)
+        && sources.iter().all(|s| s.urls.is_empty())
+    {
+        return Scan::failed(&version, Problem::NoUrl { line: bare.line });
+    }
     let mut units = Vec::new();
     for source in &sources {
         source_units(text, &sets, source, &version, &mut units, &mut problems);
@@ -146,106 +126,6 @@ pub(super) fn scan(text: &str, requested: &str) -> Scan {
 
 fn is_r_text(text: &str) -> bool {
     text.contains("cran.r-project.org/src/contrib") || text.contains("cran_mirror")
-}
-
-/// Every `{% set %}` line, in order.
-fn set_lines(text: &str) -> Vec<SetLine> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    for (index, raw) in text.split_inclusive('\n').enumerate() {
-        let line = raw.trim_end_matches(['\n', '\r']);
-        if let Some(caps) = SET_LINE.captures(line)
-            && let (Some(name), Some(expr), Some(whole)) = (caps.get(1), caps.get(2), caps.get(0))
-        {
-            let expression = expr.as_str();
-            let (literal, quoted) = literal_of(expression, offset + expr.start(), index + 1);
-            out.push(SetLine {
-                line: index + 1,
-                name: name.as_str().to_string(),
-                expression: expression.to_string(),
-                selector: line.get(whole.end()..).and_then(selector_of),
-                literal,
-                quoted,
-            });
-        }
-        offset += raw.len();
-    }
-    out
-}
-
-/// The slot of a literal expression (`"1.2"`, `'1.2'`, `1.2`) and whether it is quoted.
-fn literal_of(expression: &str, start: usize, line: usize) -> (Option<Slot>, bool) {
-    let bytes = expression.as_bytes();
-    for quote in [b'"', b'\''] {
-        if bytes.len() >= 2
-            && bytes.first() == Some(&quote)
-            && bytes.last() == Some(&quote)
-            && !bytes
-                .get(1..bytes.len() - 1)
-                .is_some_and(|inner| inner.contains(&quote))
-        {
-            let slot = Slot {
-                start: start + 1,
-                end: start + expression.len() - 1,
-                line,
-            };
-            return (Some(slot), true);
-        }
-    }
-    if BARE_LITERAL.is_match(expression) {
-        let slot = Slot {
-            start,
-            end: start + expression.len(),
-            line,
-        };
-        return (Some(slot), false);
-    }
-    (None, false)
-}
-
-/// The recipe with Jinja masked, byte for byte the same length: expressions become `x`s
-/// (a value), statements and comments blanks. Line breaks stay.
-fn mask(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = bytes.to_vec();
-    let mut i = 0;
-    while i + 1 < bytes.len() {
-        let (close, fill): (&[u8], u8) = match (bytes.get(i), bytes.get(i + 1)) {
-            (Some(b'{'), Some(b'{')) => (b"}}", b'x'),
-            (Some(b'{'), Some(b'%')) => (b"%}", b' '),
-            (Some(b'{'), Some(b'#')) => (b"#}", b' '),
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        let end = find(bytes, close, i + 2).map_or_else(
-            || {
-                bytes
-                    .iter()
-                    .skip(i)
-                    .position(|b| *b == b'\n')
-                    .map_or(bytes.len(), |p| i + p)
-            },
-            |at| at + close.len(),
-        );
-        for byte in out.iter_mut().take(end).skip(i) {
-            if *byte != b'\n' {
-                *byte = fill;
-            }
-        }
-        i = end;
-    }
-    // Only ASCII delimiters bound each masked range, so whole characters were replaced.
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
-
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    haystack
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| from + p)
 }
 
 /// Every top-level `source` mapping (a `source` list contributes each of its mappings).
@@ -347,67 +227,6 @@ fn source_block(
     block
 }
 
-/// The variables a unit's templates read, and every variable those are set from.
-fn referenced(templates: &[&str], sets: &[SetLine]) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let mut queue: Vec<String> = templates
-        .iter()
-        .flat_map(|t| render::variables_of(t).unwrap_or_default())
-        .collect();
-    while let Some(name) = queue.pop() {
-        if !out.insert(name.clone()) {
-            continue;
-        }
-        for set in sets.iter().filter(|s| s.name == name) {
-            queue.extend(render::variables_of_expression(&set.expression));
-        }
-    }
-    out
-}
-
-/// The variables under `selector`: the `set` lines without selector (unless this
-/// selector sets the same name) and those with exactly this selector, in file order.
-/// `version` replaces the literal of `version`'s own lines. Also returns the variables
-/// whose expression failed, with its line and message.
-fn context(
-    sets: &[SetLine],
-    selector: Option<&str>,
-    version: Option<&str>,
-) -> (Vars, BTreeMap<String, (usize, String)>) {
-    let mut vars = Vars::new();
-    let mut failed = BTreeMap::new();
-    for set in sets {
-        let applies = match (&set.selector, selector) {
-            (None, None) => true,
-            (None, Some(sel)) => !sets
-                .iter()
-                .any(|o| o.name == set.name && o.selector.as_deref() == Some(sel)),
-            (Some(own), Some(sel)) => own == sel,
-            (Some(_), None) => false,
-        };
-        if !applies {
-            continue;
-        }
-        let value = match version {
-            Some(version) if set.name == "version" && set.literal.is_some() => {
-                Ok(Value::from(version))
-            }
-            _ => render::eval(&set.expression, &vars),
-        };
-        match value {
-            Ok(value) => {
-                failed.remove(&set.name);
-                vars.insert(set.name.clone(), value);
-            }
-            Err(message) => {
-                vars.remove(&set.name);
-                failed.insert(set.name.clone(), (set.line, message));
-            }
-        }
-    }
-    (vars, failed)
-}
-
 /// The units of one source: one per selector that changes its URL, hash or variables.
 fn source_units(
     text: &str,
@@ -418,9 +237,6 @@ fn source_units(
     problems: &mut Vec<Problem>,
 ) {
     if source.urls.is_empty() {
-        if !source.vcs && !source.path {
-            problems.push(Problem::NoUrl { line: source.line });
-        }
         return;
     }
     let templates: Vec<&str> = source
@@ -583,25 +399,6 @@ fn unit_for(
         old_vars,
         new_vars,
     })
-}
-
-/// The literal a hash written as `{{ var }}` comes from: `var`'s quoted `set` for this
-/// selector, else its unselected one.
-fn hash_variable_slot(sets: &[SetLine], written: &str, selector: Option<&str>) -> Option<Slot> {
-    let name = SINGLE_VARIABLE.captures(written.trim())?.get(1)?.as_str();
-    let quoted = |s: &&SetLine| s.name == name && s.quoted && s.literal.is_some();
-    let chosen = sets
-        .iter()
-        .filter(quoted)
-        .rev()
-        .find(|s| s.selector.is_some() && s.selector.as_deref() == selector)
-        .or_else(|| {
-            sets.iter()
-                .filter(quoted)
-                .rev()
-                .find(|s| s.selector.is_none())
-        })?;
-    chosen.literal
 }
 
 #[cfg(test)]
