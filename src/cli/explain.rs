@@ -135,10 +135,10 @@ fn print(out: &mut impl Write, e: &Explanation) -> std::io::Result<()> {
 fn print_trace(out: &mut impl Write, m: &MigrationTrace) -> std::io::Result<()> {
     writeln!(
         out,
-        "\n{} ({}, {:?}): {} [{}]",
+        "\n{} ({}, {}): {} [{}]",
         m.migration,
         m.kind.as_str(),
-        m.bucket,
+        m.bucket.as_str(),
         m.state.as_str(),
         serde_json::to_value(m.reason.code)
             .ok()

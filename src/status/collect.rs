@@ -259,7 +259,7 @@ pub(crate) fn migration(
     let blockers = blockers(&nodes, &shape.held_back);
     let critical_chain: Vec<String> = shape.critical_chain.iter().map(|&m| name_of(m)).collect();
     let progress = progress(&counts);
-    let latencies = merge_latencies(&records.work, &inputs.snapshots);
+    let latencies = merge_latencies(&records.work);
     let last_done = records
         .work
         .iter()

@@ -404,7 +404,7 @@ impl MigrationTrace {
                 .collect();
             steps.push(format!("parents: {}", list.join(", ")));
         }
-        if let Some(a) = &self.attempts {
+        if let Some(a) = self.attempts.as_ref().filter(|a| a.attempts > 0) {
             let error = a.last_error.as_ref().map_or(String::new(), |e| {
                 format!("; last error ({}): {}", e.kind.as_str(), e.message)
             });

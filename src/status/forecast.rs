@@ -2,22 +2,21 @@
 //!
 //! **Forecast.** A migration advances in waves: a member's PR can only open after its
 //! parents are done, so the longest chain of not-done members (the critical path, `W`
-//! waves) bounds it from below. One wave costs a PR's open → merge latency plus the wait
-//! for the next run to notice the merge and open the children's PRs (the run interval).
-//! The bot's throughput bounds it too: `R` members still need a PR, and each run opens
-//! at most `limit`. So, with `L50/L90` the observed latencies of this migration's merged
-//! PRs and `I50/I90` the observed gaps between runs:
+//! waves) bounds it from below. One wave costs what a merged PR of this migration took
+//! from the run that opened it to the run that saw it merged (which is also the run that
+//! opens the children's PRs): `L50/L90` over the merged PRs. The bot's throughput bounds
+//! it too: `R` members still need a PR, each run opens at most `limit`, and runs come
+//! every `I50/I90` (the observed gaps between runs):
 //!
 //! ```text
-//! P50 = now + max(W × (L50 + I50), ceil(R / limit) × I50)
-//! P90 = now + max(W × (L90 + I90), ceil(R / limit) × I90)
+//! P50 = now + max(W × L50, ceil(R / limit) × I50)
+//! P90 = now + max(W × L90, ceil(R / limit) × I90)
 //! ```
 //!
-//! Latencies are pooled over waves (one wave's latency is one PR's open → merge time);
-//! open PRs on the chain count as whole waves (a conservative choice). There is no
-//! estimate — with the reason — for a paused migration, before any PR of the migration
-//! was merged, or with fewer than two finished runs (no cadence); numbers are never
-//! invented.
+//! Latencies are pooled over waves (every merged PR is one observed wave); open PRs on
+//! the chain count as whole waves (a conservative choice). There is no estimate — with
+//! the reason — for a paused migration, before any PR of the migration was merged, or
+//! with fewer than two finished runs (no cadence); numbers are never invented.
 //!
 //! **Blockers.** Not-done members ranked by the not-done members that transitively
 //! depend on them (what they hold back), most first, ties by name; at most
@@ -36,7 +35,7 @@ pub(crate) struct ForecastInputs<'a> {
     pub limit: u32,
     /// The critical chain's members, root first.
     pub critical_chain: Vec<String>,
-    /// Open → merge latencies of merged PRs, sorted.
+    /// Wave latencies of merged PRs (opened → merge seen), sorted.
     pub latencies: &'a [i64],
     /// Gaps between runs, sorted.
     pub run_intervals: &'a [i64],
@@ -81,7 +80,7 @@ pub(crate) fn forecast(input: &ForecastInputs<'_>) -> Forecast {
     let runs = i64::try_from(need_pr.div_ceil(input.limit.max(1) as usize)).unwrap_or(i64::MAX);
     let w = i64::from(waves);
     let eta = |latency: i64, interval: i64| {
-        let by_waves = w.saturating_mul(latency.saturating_add(interval));
+        let by_waves = w.saturating_mul(latency);
         let by_throughput = runs.saturating_mul(interval);
         input.now.saturating_add(by_waves.max(by_throughput))
     };
@@ -174,10 +173,10 @@ mod tests {
         };
         assert_eq!(critical_path, 3);
         assert_eq!(samples, 4);
-        // Median latency 2 days (nearest rank), median interval 1 hour; 3 waves.
-        assert_eq!(p50, 1_000_000 + 3 * (2 * DAY + HOUR));
-        // P90: latency 10 days, interval 2 hours.
-        assert_eq!(p90, 1_000_000 + 3 * (10 * DAY + 2 * HOUR));
+        // Median wave 2 days (nearest rank); 3 waves.
+        assert_eq!(p50, 1_000_000 + 3 * 2 * DAY);
+        // P90: a wave of 10 days.
+        assert_eq!(p90, 1_000_000 + 3 * 10 * DAY);
     }
 
     #[test]

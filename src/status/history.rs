@@ -6,9 +6,12 @@
 //! finished run per migration comes from there. A summary that does not parse (written
 //! by another version, or cut short) is skipped, not fatal.
 //!
-//! Latencies come from the work records: a merged PR's open → merge time, from its PR
-//! snapshot when there is one (the forge's own times), else from the record (created
-//! when the PR was opened, updated when the refresh found it merged).
+//! Wave latencies come from the work records, on the bot's clock: a merged PR's record
+//! was created by the run that opened the PR and updated by the run whose refresh saw
+//! it merged — the same run that may open the children's PRs. So `updated_at −
+//! created_at` is exactly what one wave of the migration took, including the wait for
+//! the next run. (The forge's own open and merge times, in the PR snapshots, leave that
+//! wait out, and a simulated clock would not match them.)
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -107,20 +110,13 @@ impl History {
 /// PR snapshots by (feedstock, number).
 pub(crate) type Snapshots = HashMap<(String, u64), PrSnapshot>;
 
-/// The open → merge latencies (seconds) of a migration's merged PRs, sorted.
-pub(crate) fn merge_latencies(work: &[WorkRecord], snapshots: &Snapshots) -> Vec<i64> {
+/// The wave latencies (seconds) of a migration's merged PRs — PR opened → merge seen
+/// by the bot — sorted.
+pub(crate) fn merge_latencies(work: &[WorkRecord]) -> Vec<i64> {
     let mut latencies: Vec<i64> = work
         .iter()
-        .filter(|r| r.outcome == WorkOutcome::Merged)
-        .filter_map(|r| {
-            let pr = r.pr.as_ref()?;
-            let snapshot = snapshots.get(&(pr.feedstock.clone(), pr.number));
-            let (opened, merged) = match snapshot.and_then(|s| Some((s.created_at, s.closed_at?))) {
-                Some(times) => times,
-                None => (r.created_at, r.updated_at),
-            };
-            Some((merged - opened).max(0))
-        })
+        .filter(|r| r.outcome == WorkOutcome::Merged && r.pr.is_some())
+        .map(|r| (r.updated_at - r.created_at).max(0))
         .collect();
     latencies.sort_unstable();
     latencies
@@ -190,15 +186,15 @@ mod tests {
     }
 
     #[test]
-    fn latencies_prefer_the_forge_times_of_the_snapshot() {
-        let record = |feedstock: &str, number, outcome, created_at, updated_at| WorkRecord {
+    fn latencies_run_from_the_opening_run_to_the_run_that_saw_the_merge() {
+        let record = |feedstock: &str, pr: bool, outcome, created_at, updated_at| WorkRecord {
             migration: "m".to_string(),
             feedstock: feedstock.to_string(),
             uid_key: "{}".to_string(),
             outcome,
-            pr: Some(PrRef {
+            pr: pr.then(|| PrRef {
                 feedstock: feedstock.to_string(),
-                number,
+                number: 1,
             }),
             branch: None,
             reason: None,
@@ -206,29 +202,13 @@ mod tests {
             updated_at,
         };
         let work = vec![
-            record("a", 1, WorkOutcome::Merged, 0, 5000),
-            record("b", 2, WorkOutcome::Merged, 100, 400),
-            record("c", 3, WorkOutcome::Open, 0, 9999),
+            record("a", true, WorkOutcome::Merged, 0, 5000),
+            record("b", true, WorkOutcome::Merged, 100, 400),
+            record("c", true, WorkOutcome::Open, 0, 9999),
+            record("d", false, WorkOutcome::NothingToDo, 0, 10),
+            record("e", true, WorkOutcome::Closed, 0, 10),
         ];
-        let mut snapshots = Snapshots::new();
-        snapshots.insert(
-            ("a".to_string(), 1),
-            PrSnapshot {
-                feedstock: "a".to_string(),
-                number: 1,
-                state: crate::graph::SnapshotState::Merged,
-                draft: false,
-                ci: crate::graph::SnapshotCi::Passing,
-                mergeable: crate::graph::SnapshotMergeable::Clean,
-                title: String::new(),
-                url: String::new(),
-                created_at: 10,
-                updated_at: 3000,
-                closed_at: Some(3010),
-                seen_at: 5000,
-            },
-        );
-        assert_eq!(merge_latencies(&work, &snapshots), vec![300, 3000]);
+        assert_eq!(merge_latencies(&work), vec![300, 5000]);
     }
 
     #[test]

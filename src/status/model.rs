@@ -52,6 +52,17 @@ pub enum Bucket {
     Paused,
 }
 
+impl Bucket {
+    /// The kebab-case name (`regular`, `longterm`, `paused`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bucket::Regular => "regular",
+            Bucket::Longterm => "longterm",
+            Bucket::Paused => "paused",
+        }
+    }
+}
+
 /// One migration: who is where, how fast it moves, who holds it up.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MigrationStatus {
@@ -461,9 +472,9 @@ pub enum Forecast {
         critical_path: u32,
         /// The members on that chain, root first.
         critical_chain: Vec<String>,
-        /// Median PR open → merge latency observed, seconds.
+        /// Median wave latency observed (PR opened → merge seen by the bot), seconds.
         latency_p50: i64,
-        /// 90th-percentile PR open → merge latency observed, seconds.
+        /// 90th-percentile wave latency observed, seconds.
         latency_p90: i64,
         /// How many merged PRs the latencies come from.
         samples: usize,
