@@ -48,10 +48,13 @@ fn redact(url: &str) -> String {
 #[non_exhaustive]
 pub enum SourceError {
     /// The request could not be sent or its body not read (DNS, refused, reset, TLS).
-    #[error("GET {url}: {source}")]
+    #[error("GET {url}: {cause}")]
     Request {
         /// The URL requested.
         url: Redacted,
+        /// The innermost cause (`Connection refused (os error 111)`), which reqwest's own
+        /// message hides behind "error sending request".
+        cause: String,
         /// What reqwest reported.
         #[source]
         source: reqwest::Error,
@@ -143,6 +146,15 @@ pub enum UpstreamError {
         /// The names accepted.
         known: String,
     },
+}
+
+/// The innermost message of an error chain.
+pub(crate) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
 }
 
 #[cfg(test)]

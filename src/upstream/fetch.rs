@@ -221,6 +221,7 @@ impl Http {
         } else {
             SourceError::Request {
                 url: Redacted::new(url),
+                cause: super::error::root_cause(&source),
                 source,
             }
         }
