@@ -46,6 +46,9 @@ pub struct VersionBumpArgs {
     /// A graph database whose persistent hash cache to read and fill.
     #[arg(long, value_name = "PATH")]
     db: Option<PathBuf>,
+    /// The PEP 691 simple index asked for real sdist names (a PyPI mirror).
+    #[arg(long, value_name = "URL", default_value = "https://pypi.org/simple")]
+    pypi_index: String,
 }
 
 /// Where the digests come from.
@@ -85,7 +88,11 @@ pub fn run(args: VersionBumpArgs) -> anyhow::Result<ExitStatus> {
         None => HashCache::new(),
     };
     let store = args.db.as_deref().map(Store::open_or_create).transpose()?;
-    let bump = with_fetch(network, &cache, store.as_ref(), |fetch| {
+    let options = HttpOptions {
+        pypi_index: args.pypi_index.clone(),
+        ..HttpOptions::default()
+    };
+    let bump = with_fetch(network, options, &cache, store.as_ref(), |fetch| {
         bump_version(format, &text, &args.to, fetch)
     })?
     .with_context(|| format!("cannot move `{}` to version {}", path.display(), args.to))?;
@@ -124,6 +131,7 @@ fn find_recipe(dir: &Path) -> anyhow::Result<(PathBuf, RecipeFormat)> {
 /// Builds the fetcher chain the flags ask for and runs `f` with it.
 fn with_fetch<T>(
     network: Network,
+    options: HttpOptions,
     cache: &HashCache,
     store: Option<&Store>,
     f: impl FnOnce(&dyn Fetch) -> T,
@@ -137,7 +145,7 @@ fn with_fetch<T>(
             &offline
         }
         Network::Online => {
-            http = HttpFetch::new(HttpOptions::default())?;
+            http = HttpFetch::new(options)?;
             cached = CachedFetch::new(cache, &http);
             &cached
         }
