@@ -9,10 +9,10 @@
 //! What it does, as the bot does:
 //! - v0: `{% set version = "..." %}` is the version; sources are the top-level `source`
 //!   mappings (a list, selector-suffixed duplicates); each is tried once per selector of
-//!   its keys and of the `{% set %}` lines its URL and hash use ([`v0`]);
-//! - v1: `context.version` is the version; sources include `if/then/else` branches ([`v1`]);
+//!   its keys and of the `{% set %}` lines its URL and hash use (`v0`);
+//! - v1: `context.version` is the version; sources include `if/then/else` branches (`v1`);
 //! - for each source: the template rendered with the new version, else PyPI's real sdist
-//!   name (online only), else every URL transform (§4.4) until one hashes ([`search`]);
+//!   name (online only), else every URL transform ([`transformed_urls`]) until one hashes;
 //! - R packages (a CRAN URL or `cran_mirror`): `_` in the version becomes `-`;
 //! - a hash held in a `{% set %}` variable or a v1 context entry is replaced there.
 //!
