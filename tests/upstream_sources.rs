@@ -175,7 +175,7 @@ async fn crates_index_skips_yanked_pre_releases_and_a_trailing_backport() {
     // The recorded index of `rand` (it holds 0.10.0-rc.* and two yanked versions), with
     // three lines appended in the index's format: a yanked 0.10.5, a pre-release and a
     // backport published last. The bot would take the last line (0.9.6).
-    let mut body = std::fs::read_to_string(server::fixture_path("crates-index-rand")).unwrap();
+    let mut body = fs_err::read_to_string(server::fixture_path("crates-index-rand")).unwrap();
     for (vers, yanked) in [("0.10.5", true), ("0.11.0-rc.1", false), ("0.9.6", false)] {
         body.push_str(&format!(
             "{{\"name\":\"rand\",\"vers\":\"{vers}\",\"deps\":[],\"cksum\":\"00\",\"features\":{{}},\"yanked\":{yanked}}}\n"

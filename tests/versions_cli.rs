@@ -38,7 +38,7 @@ fn cascade() -> Command {
 /// Copies the named feedstocks of the corpus into `into` and builds their graph.
 fn build_graph(corpus: &Path, names: &[&str], into: &Path) -> PathBuf {
     let feedstocks = into.join("feedstocks");
-    std::fs::create_dir_all(&feedstocks).unwrap();
+    fs_err::create_dir_all(&feedstocks).unwrap();
     for name in names {
         let status = std::process::Command::new("cp")
             .arg("-r")
@@ -94,7 +94,7 @@ fn check_records_newest_versions_then_errors_and_attempts_without_forgetting() {
         Reply::fixture("github-tags-aws-c-auth.json"),
     );
     let urls = dir.path().join("urls.json");
-    std::fs::write(
+    fs_err::write(
         &urls,
         serde_json::to_string(&SourceUrls::all_at(&server.base)).unwrap(),
     )
@@ -228,11 +228,11 @@ fn live_pypi_feedstocks_agree_with_pypi() {
     let Some(corpus) = corpus() else { return };
     let dir = tempfile::tempdir().unwrap();
     let mut names: Vec<String> = Vec::new();
-    for entry in std::fs::read_dir(&corpus).unwrap() {
+    for entry in fs_err::read_dir(&corpus).unwrap() {
         let path = entry.unwrap().path();
         let recipe = ["recipe/meta.yaml", "recipe/recipe.yaml"]
             .iter()
-            .find_map(|r| std::fs::read_to_string(path.join(r)).ok())
+            .find_map(|r| fs_err::read_to_string(path.join(r)).ok())
             .unwrap_or_default();
         if recipe.contains("pypi.org")
             || recipe.contains("pypi.io")
