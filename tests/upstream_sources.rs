@@ -618,3 +618,25 @@ async fn no_more_than_the_per_host_limit_is_in_flight() {
     assert_eq!(outcomes[3].feedstock, "p3", "outcomes keep the input order");
     assert_eq!(server.max_in_flight(), 2);
 }
+
+#[tokio::test]
+async fn raw_url_guessing_reports_a_host_that_fails_or_does_not_answer() {
+    let server = TestServer::start().await;
+    server.reply("/broken/x-1.0.1.tar.gz", Reply::status(500));
+    server.reply(
+        "/slow/x-1.0.1.tar.gz",
+        Reply::ok("x").delayed(Duration::from_secs(3)),
+    );
+    for (dir, expect) in [("broken", "HTTP 500"), ("slow", "no answer within")] {
+        let url = format!("{}/{dir}/x-1.0.0.tar.gz", server.base);
+        let outcome = check(&server, &target("x", "1.0.0", &url)).await;
+        assert_eq!(outcome.status, VersionCheckStatus::Failed, "{outcome:?}");
+        let error = outcome.error().unwrap();
+        assert!(
+            error.starts_with("RawURL: ") && error.contains(expect),
+            "{error}"
+        );
+        // The first failure stops the guessing: no waiting out every candidate.
+        assert_eq!(server.hits(&format!("/{dir}/x-1.0.1.tar.gz")), 1);
+    }
+}
