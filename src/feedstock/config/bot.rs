@@ -243,7 +243,8 @@ impl Reader {
         let names = self.string_or_list(key, node.clone())?;
         let mut sources = Vec::new();
         for name in names {
-            match serde_json::from_value(Value::String(name.clone())) {
+            // The bot matches source names case-insensitively (`PyPI`, `pypi`).
+            match serde_json::from_value(Value::String(name.to_lowercase())) {
                 Ok(source) => sources.push(source),
                 Err(e) => self.invalid(key, &node, format!("source `{name}`: {e}")),
             }
@@ -285,6 +286,17 @@ mod tests {
             .iter()
             .map(|w| (w.key.clone(), w.line))
             .collect()
+    }
+
+    #[test]
+    fn version_sources_are_matched_case_insensitively_like_the_bot() {
+        let config =
+            parse("bot:\n  version_updates:\n    sources: [PyPI, GitHubReleases]\n").unwrap();
+        assert!(config.warnings().is_empty(), "{:?}", config.warnings());
+        assert_eq!(
+            config.bot.version_updates.sources.as_deref(),
+            Some(&[VersionSource::Pypi, VersionSource::Githubreleases][..])
+        );
     }
 
     #[test]
