@@ -64,6 +64,10 @@ pub struct Settings {
     pub wait_for_migrators: Vec<String>,
     /// Per feedstock, parents that do not gate it.
     pub ignored_deps_per_node: BTreeMap<String, Vec<String>>,
+    /// Open PRs of this migration under *older* uids a feedstock may have before the
+    /// engine holds it in PR (1: one open PR per feedstock, as maintenance rerenders
+    /// need; the version migrator allows 3, one per upstream version).
+    pub max_open_per_node: u32,
 }
 
 impl Default for Settings {
@@ -77,6 +81,7 @@ impl Default for Settings {
             gated: true,
             wait_for_migrators: Vec::new(),
             ignored_deps_per_node: BTreeMap::new(),
+            max_open_per_node: 1,
         }
     }
 }

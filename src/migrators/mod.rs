@@ -19,7 +19,7 @@ mod snapshot;
 
 pub use engine::{
     BACKOFF_BASE_SECONDS, BACKOFF_MAX_EXPONENT, DoneKind, MAX_PR_LIMIT, MigrationRecords,
-    NodeState, ReadyNode, Schedule, StateCounts, pr_limit, retry_at, schedule,
+    NodeState, ReadyNode, Schedule, StateCounts, attempt_key, pr_limit, retry_at, schedule,
 };
 
 pub use migrator::{

@@ -19,7 +19,7 @@ use crate::graph::{
 };
 use crate::migrators::{
     Change, ChangeInput, ChangeSet, GraphSnapshot, Identity, MigrationPlan, MigrationRecords,
-    Migrator, NodeId, NodeState, ReadyNode, Schedule, StateCounts, schedule,
+    Migrator, NodeId, NodeState, ReadyNode, Schedule, StateCounts, attempt_key, schedule,
 };
 use crate::pinning::Pinning;
 
@@ -205,7 +205,7 @@ fn attempt(
         }
         cx.store.record_attempt(
             name,
-            &node.name,
+            &attempt_key(&node.name, &ready.uid),
             Some(&AttemptError { kind, message }),
             cx.now,
         )?;
@@ -278,7 +278,12 @@ fn attempt(
                     Some(reason),
                 ))?;
                 checkpoint::reached("nothing to do recorded");
-                cx.store.record_attempt(name, &node.name, None, cx.now)?;
+                cx.store.record_attempt(
+                    name,
+                    &attempt_key(&node.name, &ready.uid),
+                    None,
+                    cx.now,
+                )?;
                 checkpoint::reached("attempt recorded");
             }
             return Ok(());
@@ -344,7 +349,8 @@ fn attempt(
         None,
     ))?;
     checkpoint::reached("work recorded");
-    cx.store.record_attempt(name, &node.name, None, cx.now)?;
+    cx.store
+        .record_attempt(name, &attempt_key(&node.name, &ready.uid), None, cx.now)?;
     checkpoint::reached("attempt recorded");
     tracing::info!(migration = name, feedstock = %node.name, number = pr.number, "PR open");
     run.opened.push(PrOutcome {

@@ -431,6 +431,7 @@ impl Common {
                 .ignored_deps_per_node
                 .clone()
                 .unwrap_or(defaults.ignored_deps_per_node),
+            max_open_per_node: defaults.max_open_per_node,
         }
     }
 }

@@ -6,10 +6,11 @@
 //! A member's state is decided in this order (the first rule that applies wins):
 //! 1. a work record under the node's current uid (the migrator's uid with the
 //!    `bot-rerun` time, if any) makes it [`NodeState::Done`] or [`NodeState::InPr`];
-//!    failing that, a PR of this migration still open under an older uid makes it
-//!    [`NodeState::InPr`] (one open PR per migration and feedstock: a maintenance
-//!    rerender whose uid moved with the pinning must not get a second PR beside the
-//!    first); other records under other uids do not count;
+//!    failing that, PRs of this migration still open under older uids make it
+//!    [`NodeState::InPr`] once there are `Settings::max_open_per_node` of them (1 by
+//!    default: a maintenance rerender whose uid moved with the pinning must not get a
+//!    second PR beside the first; 3 for version updates, one PR per version); other
+//!    records under other uids do not count;
 //! 2. a paused migration leaves it [`NodeState::Paused`];
 //! 3. a migration of `wait_for_migrators` that has no record on the node, or an open
 //!    one, makes it [`NodeState::WaitingForMigrators`];
@@ -20,7 +21,9 @@
 //!    for every parent of the cycle outside it. The close-out node instead waits until
 //!    every other member has a record, in any state (reference §3.2 rule 2), gated or
 //!    not;
-//! 5. a failed last attempt within its back-off makes it [`NodeState::BackingOff`];
+//! 5. a failed last attempt at the work of its current uid within its back-off makes
+//!    it [`NodeState::BackingOff`] (attempts are keyed by [`attempt_key`], so a uid
+//!    with extras, such as a version update's target version, has its own counter);
 //! 6. otherwise it is [`NodeState::Ready`].
 //!
 //! Differences from cf-scripts, on purpose: members of a cycle still wait for the
@@ -45,7 +48,7 @@ use super::migrator::{MigrationPlan, Migrator, Settings};
 use super::snapshot::{GraphSnapshot, NodeId};
 
 pub use pace::{BACKOFF_BASE_SECONDS, BACKOFF_MAX_EXPONENT, MAX_PR_LIMIT, pr_limit, retry_at};
-pub use records::MigrationRecords;
+pub use records::{MigrationRecords, attempt_key};
 pub use state::{DoneKind, NodeState, ReadyNode, Schedule, StateCounts};
 
 use reach::Reach;
@@ -159,7 +162,10 @@ impl<'a> Pass<'a> {
                 }
                 index
                     .matching(&node.name, &index.current_uid(migrator, node))
-                    .or_else(|| index.open_under_other_uid(&node.name))
+                    .or_else(|| {
+                        index
+                            .open_under_other_uid(&node.name, migrator.settings().max_open_per_node)
+                    })
             })
             .collect();
         let mut pass = Pass {
@@ -273,7 +279,8 @@ impl<'a> Pass<'a> {
         if !parents.is_empty() {
             return NodeState::AwaitingParents { parents };
         }
-        if let Some(attempt) = self.index.attempts(&node.name)
+        let uid = self.index.current_uid(self.migrator, node);
+        if let Some(attempt) = self.index.attempts(&node.name, &uid)
             && let Some(until) = retry_at(attempt).filter(|&until| now < until)
         {
             return NodeState::BackingOff {

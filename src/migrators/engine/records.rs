@@ -39,6 +39,19 @@ impl MigrationRecords {
     }
 }
 
+/// The `feedstock` key under which attempts of the work `uid` are recorded: the
+/// feedstock's name, plus `@` and the uid's extra values when it has any
+/// (`numpy@2.3.1` for the version update to 2.3.1). Back-off thus applies per piece of
+/// work: a failed version update does not hold back the next upstream version, while
+/// migrations whose uid has no extras keep one counter per feedstock.
+pub fn attempt_key(feedstock: &str, uid: &Uid) -> String {
+    if uid.extra.is_empty() {
+        return feedstock.to_string();
+    }
+    let extras: Vec<&str> = uid.extra.values().map(String::as_str).collect();
+    format!("{feedstock}@{}", extras.join(","))
+}
+
 /// Whether a node's records of one waited-for migration let it go.
 #[derive(Debug, Clone, Copy)]
 struct Waited {
@@ -110,20 +123,32 @@ impl<'a> Index<'a> {
             .max_by_key(|r| r.updated_at)
     }
 
-    /// The feedstock's open PR of this migration under whatever uid (the latest), for
-    /// work whose uid moved on while its PR is still open.
-    pub(super) fn open_under_other_uid(&self, feedstock: &str) -> Option<&'a WorkRecord> {
-        self.work
+    /// The feedstock's latest open PR of this migration under another uid, when it has
+    /// at least `max_open` of them (work whose uid moved on while its PRs are still
+    /// open: one such PR holds a maintenance rerender, three hold version updates).
+    pub(super) fn open_under_other_uid(
+        &self,
+        feedstock: &str,
+        max_open: u32,
+    ) -> Option<&'a WorkRecord> {
+        let open: Vec<&'a WorkRecord> = self
+            .work
             .get(feedstock)?
             .iter()
             .copied()
             .filter(|r| r.outcome == crate::graph::WorkOutcome::Open)
-            .max_by_key(|r| r.updated_at)
+            .collect();
+        if open.len() < usize::try_from(max_open.max(1)).unwrap_or(usize::MAX) {
+            return None;
+        }
+        open.into_iter().max_by_key(|r| r.updated_at)
     }
 
-    /// The attempts of the feedstock.
-    pub(super) fn attempts(&self, feedstock: &str) -> Option<&'a AttemptRecord> {
-        self.attempts.get(feedstock).copied()
+    /// The attempts of the feedstock's work under `uid` (see [`attempt_key`]).
+    pub(super) fn attempts(&self, feedstock: &str, uid: &Uid) -> Option<&'a AttemptRecord> {
+        self.attempts
+            .get(attempt_key(feedstock, uid).as_str())
+            .copied()
     }
 
     /// True when `migration` is done on the feedstock: it has a record there and every

@@ -11,10 +11,12 @@ use crate::migrators::snapshot::NodeInfo;
 const NOW: i64 = 1_000_000;
 const HOUR: i64 = 3600;
 
-/// A migrator with a fixed plan; its uid is `Uid::new("m", 1)` for every node.
+/// A migrator with a fixed plan; its uid is `uid` (`Uid::new("m", 1)` unless a test
+/// changes it) for every node.
 struct Fixed {
     settings: Settings,
     plan: MigrationPlan,
+    uid: Uid,
 }
 
 impl Migrator for Fixed {
@@ -31,7 +33,7 @@ impl Migrator for Fixed {
         self.plan.clone()
     }
     fn uid(&self, _node: &NodeInfo) -> Uid {
-        Uid::new("m", 1)
+        self.uid.clone()
     }
     fn change(&self, _input: &ChangeInput<'_>) -> Result<Change, MigrateError> {
         Ok(Change::NothingToDo {
@@ -80,6 +82,7 @@ impl Case {
             migrator: Fixed {
                 settings: Settings::default(),
                 plan,
+                uid: Uid::new("m", 1),
             },
             records: MigrationRecords::default(),
         }
@@ -467,4 +470,68 @@ fn records_of_other_migrations_are_not_this_ones() {
         .work
         .push(record("other", "a", WorkOutcome::Merged, &Uid::new("m", 1)));
     assert_eq!(case.state("a"), NodeState::Ready);
+}
+
+/// A version-like uid: `m` with the target version as extra.
+fn versioned(version: &str) -> Uid {
+    let mut uid = Uid::new("m", 1);
+    uid.extra.insert("version".to_string(), version.to_string());
+    uid
+}
+
+#[test]
+fn open_prs_under_older_uids_hold_the_node_only_at_max_open_per_node() {
+    let mut case = Case::new(&["a"], &[]);
+    case.migrator.settings.max_open_per_node = 3;
+    case.migrator.uid = versioned("4");
+    case.work_with_uid("a", WorkOutcome::Open, &versioned("1"));
+    assert_eq!(case.state("a"), NodeState::Ready);
+    case.work_with_uid("a", WorkOutcome::Open, &versioned("2"));
+    assert_eq!(case.state("a"), NodeState::Ready);
+    assert_eq!(case.schedule().ready[0].uid, versioned("4"));
+    // A closed one does not count toward the limit.
+    case.work_with_uid("a", WorkOutcome::Closed, &versioned("0"));
+    assert_eq!(case.state("a"), NodeState::Ready);
+    case.work_with_uid("a", WorkOutcome::Open, &versioned("3"));
+    assert!(matches!(case.state("a"), NodeState::InPr { .. }));
+    assert!(case.schedule().ready.is_empty());
+}
+
+#[test]
+fn an_open_pr_under_the_current_uid_is_in_pr_whatever_max_open_per_node() {
+    let mut case = Case::new(&["a"], &[]);
+    case.migrator.settings.max_open_per_node = 3;
+    case.migrator.uid = versioned("2");
+    case.work_with_uid("a", WorkOutcome::Open, &versioned("2"));
+    assert!(matches!(case.state("a"), NodeState::InPr { .. }));
+    case.records.work[0].outcome = WorkOutcome::Merged;
+    assert_eq!(case.state("a"), NodeState::Done(DoneKind::Merged));
+}
+
+#[test]
+fn max_open_per_node_of_one_keeps_the_old_single_pr_rule() {
+    let mut case = Case::new(&["a"], &[]);
+    assert_eq!(case.migrator.settings.max_open_per_node, 1);
+    case.migrator.uid = versioned("2");
+    case.work_with_uid("a", WorkOutcome::Open, &versioned("1"));
+    assert!(matches!(case.state("a"), NodeState::InPr { .. }));
+}
+
+#[test]
+fn back_off_applies_to_the_work_of_the_failed_uid_only() {
+    let mut case = Case::new(&["a"], &[]);
+    case.migrator.uid = versioned("2");
+    case.records
+        .attempts
+        .push(failed(&attempt_key("a", &versioned("2")), 1, NOW - HOUR));
+    assert!(matches!(case.state("a"), NodeState::BackingOff { .. }));
+    // A newer target version is new work with its own counter.
+    case.migrator.uid = versioned("3");
+    assert_eq!(case.state("a"), NodeState::Ready);
+}
+
+#[test]
+fn attempt_keys_are_the_feedstock_name_for_uids_without_extras() {
+    assert_eq!(attempt_key("numpy", &Uid::new("m", 1)), "numpy");
+    assert_eq!(attempt_key("numpy", &versioned("2.3.1")), "numpy@2.3.1");
 }

@@ -67,6 +67,7 @@ impl PinningMigrator {
             gated: true,
             wait_for_migrators: definition.wait_for_migrators.clone(),
             ignored_deps_per_node: definition.ignored_deps_per_node.clone(),
+            max_open_per_node: 1,
         };
         Ok(PinningMigrator {
             definition,
