@@ -26,6 +26,7 @@
 //   press      {selector, key}             → presses a key in an element
 //   select     {selector, value}           → chooses an option of a <select> (fires `change`)
 //   wait       {ms}                        → sleeps (animations, debounced filters)
+//   url        {}                          → the page's URL once loaded (after a click that navigates)
 //   layout     {}                          → {scroll_width, client_width, viewport_width}
 //   links      {}                          → every a[href] resolved to an absolute URL
 //   eval       {expression}                → the JSON value of a JS expression in the page
@@ -100,6 +101,9 @@ async function runStep(page, step, screenshots) {
     case "wait":
       await page.waitForTimeout(step.ms);
       return null;
+    case "url":
+      await page.waitForLoadState("load", { timeout: STEP_TIMEOUT_MS });
+      return page.url();
     case "layout":
       return page.evaluate(() => ({
         scroll_width: document.documentElement.scrollWidth,
@@ -122,7 +126,40 @@ async function runStep(page, step, screenshots) {
   }
 }
 
-async function runPage(context, spec, screenshots) {
+// One browser tab per viewport size, reused from page to page (a new tab per page costs
+// about as much as loading the page). Its listeners file what they see under the page
+// being run; between two pages the tab visits about:blank, so the previous document is
+// gone (and its last events filed under it) before the next one starts.
+async function openTab(context, viewport) {
+  const page = await context.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  const tab = { page, report: null };
+  page.on("console", (message) => {
+    if (tab.report && message.type() === "error") {
+      const location = message.location();
+      tab.report.console_errors.push({
+        text: message.text(),
+        url: location ? location.url : null,
+        line: location ? location.lineNumber : null,
+      });
+    }
+  });
+  page.on("pageerror", (error) => tab.report && tab.report.page_errors.push(String(error)));
+  page.on("requestfailed", (request) => {
+    if (tab.report)
+      tab.report.failed_requests.push({
+        url: request.url(),
+        error: request.failure() ? request.failure().errorText : null,
+      });
+  });
+  page.on("request", (request) => {
+    const url = request.url();
+    if (tab.report && !isLocal(url)) tab.report.external_requests.push(url);
+  });
+  return tab;
+}
+
+async function runPage(tab, spec, screenshots) {
   const report = {
     name: spec.name,
     url: spec.url,
@@ -134,33 +171,14 @@ async function runPage(context, spec, screenshots) {
     results: {},
     failed_step: null,
   };
-  const page = await context.newPage();
-  if (spec.viewport) await page.setViewportSize(spec.viewport);
-  page.on("console", (message) => {
-    if (message.type() === "error") {
-      const location = message.location();
-      report.console_errors.push({
-        text: message.text(),
-        url: location ? location.url : null,
-        line: location ? location.lineNumber : null,
-      });
-    }
-  });
-  page.on("pageerror", (error) => report.page_errors.push(String(error)));
-  page.on("requestfailed", (request) =>
-    report.failed_requests.push({
-      url: request.url(),
-      error: request.failure() ? request.failure().errorText : null,
-    }),
-  );
-  page.on("request", (request) => {
-    const url = request.url();
-    if (!isLocal(url)) report.external_requests.push(url);
-  });
+  const page = tab.page;
   try {
+    await page.goto("about:blank");
+    tab.report = report;
     await page.goto(spec.url, { waitUntil: "load", timeout: STEP_TIMEOUT_MS * 3 });
     report.title = await page.title();
   } catch (error) {
+    tab.report = report;
     report.failed_step = { index: -1, step: { op: "goto" }, error: String(error) };
   }
   const steps = spec.steps || [];
@@ -173,7 +191,10 @@ async function runPage(context, spec, screenshots) {
       report.failed_step = { index, step, error: String(error) };
     }
   }
-  await page.close();
+  // Let what the last step set off (a re-render, a timer) report its errors here.
+  await page
+    .evaluate(() => new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0))))
+    .catch(() => {});
   return report;
 }
 
@@ -220,8 +241,11 @@ async function main() {
       (url) => !isLocal(url.href),
       (route) => route.abort("blockedbyclient"),
     );
+    const tabs = new Map();
     for (const spec of script.pages) {
-      report.pages.push(await runPage(context, spec, script.screenshots));
+      const key = spec.viewport ? `${spec.viewport.width}x${spec.viewport.height}` : "default";
+      if (!tabs.has(key)) tabs.set(key, await openTab(context, spec.viewport));
+      report.pages.push(await runPage(tabs.get(key), spec, script.screenshots));
     }
     await context.close();
   } finally {

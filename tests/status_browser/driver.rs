@@ -261,6 +261,8 @@ pub enum Step {
     Select { selector: String, value: String },
     /// Sleeps.
     Wait { ms: u64 },
+    /// The page's URL once loaded.
+    Url { id: String },
     /// The document's scroll width against the viewport.
     Layout { id: String },
     /// Every link, resolved.
@@ -340,6 +342,10 @@ pub mod step {
     /// Sleeps `ms` milliseconds.
     pub fn wait(ms: u64) -> Step {
         Step::Wait { ms }
+    }
+    /// The page's URL once loaded (after a click that navigates).
+    pub fn url(id: &str) -> Step {
+        Step::Url { id: id.into() }
     }
     /// The page's layout widths.
     pub fn layout(id: &str) -> Step {

@@ -115,6 +115,9 @@ fn fixture() -> Option<&'static Fixture> {
                 PageScript::new("exception", &exception, DESKTOP),
                 PageScript::new("asset", &asset, DESKTOP),
                 PageScript::new("network", &network, DESKTOP),
+                // The same tab as the broken pages before it.
+                PageScript::new("clean-again", &clean, DESKTOP)
+                    .step(step::count("rows", "#nodes tbody tr")),
             ];
             let report = browser.run(&pages, &screenshots);
             Some(Fixture {
@@ -261,4 +264,13 @@ fn a_step_that_finds_nothing_fails_its_page_and_stops_it() {
         fixture.report.page("console").title.as_deref(),
         Some("console")
     );
+}
+
+#[test]
+fn a_broken_page_does_not_spill_its_errors_onto_the_next_page_in_the_tab() {
+    let Some(page) = page("clean-again") else {
+        return;
+    };
+    page.assert_clean();
+    assert_eq!(page.count("rows"), 4);
 }
