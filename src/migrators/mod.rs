@@ -16,6 +16,7 @@ pub mod pinning;
 pub mod registry;
 pub mod replacement;
 mod snapshot;
+pub mod version;
 
 pub use engine::{
     BACKOFF_BASE_SECONDS, BACKOFF_MAX_EXPONENT, DoneKind, MAX_PR_LIMIT, MigrationRecords,
