@@ -741,7 +741,15 @@ fn cascade_explain_prints_the_trace_and_json() {
     );
     assert!(text.contains("zlib2 (pinning"), "{text}");
     assert!(text.contains("awaiting-parents"), "{text}");
-    assert!(text.contains("waits for a (in-pr)"), "{text}");
+    assert!(
+        text.contains("Waiting for its parent(s) to be done: a."),
+        "{text}"
+    );
+    assert!(text.contains("parents: a (in-pr)"), "{text}");
+    assert!(
+        text.contains("a has its PR at https://forge.test/a-feedstock/pull/9"),
+        "{text}"
+    );
     assert!(text.contains("version update: never checked"), "{text}");
 
     let out = cascade()

@@ -151,13 +151,9 @@ fn print_trace(out: &mut impl Write, m: &MigrationTrace) -> std::io::Result<()> 
     match &m.reason.detail {
         ReasonDetail::Parents { parents } => {
             for p in parents {
-                let url = p.pr_url.as_deref().unwrap_or("");
-                writeln!(
-                    out,
-                    "      waits for {} ({}) {url}",
-                    p.feedstock,
-                    p.state.as_str()
-                )?;
+                if let Some(url) = &p.pr_url {
+                    writeln!(out, "      {} has its PR at {url}", p.feedstock)?;
+                }
             }
         }
         ReasonDetail::Backoff { until, .. } => {

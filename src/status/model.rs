@@ -118,9 +118,10 @@ pub enum State {
     AwaitingPr,
     /// Waiting for parents in the migration graph, or for other migrations.
     AwaitingParents,
-    /// The migrated recipe is not installable. cascade has no solver check yet, so
-    /// nothing produces this state today; it is defined so the data model and the site
-    /// need no change when one lands.
+    /// The migrated recipe is not installable: the last attempt failed with an error of
+    /// kind `not-solvable`. cascade has no solver check yet, so nothing records such an
+    /// attempt today; the state is defined so the data model and the site need no change
+    /// when one lands.
     NotSolvable,
     /// The bot failed on it; the message says why.
     BotError,
@@ -234,7 +235,8 @@ pub enum ReasonCode {
     /// `bot-error/other`: an error kind this version does not know.
     #[serde(rename = "bot-error/other")]
     BotErrorOther,
-    /// `excluded/<rule>`: left out by a plan rule (the rule is in the detail).
+    /// `excluded`: left out by a plan rule (the rule's code, such as
+    /// `excluded-by-name`, is in [`ReasonDetail::Exclusion`]).
     #[serde(rename = "excluded")]
     Excluded,
 }
