@@ -9,7 +9,7 @@ use clap::Args;
 
 use crate::forge::local::{LocalForge, LocalForgeOptions};
 use crate::migrators::Identity;
-use crate::run::{self, MigrationRun, RunOptions, RunSummary};
+use crate::run::{self, MigrationRun, RunOptions, RunSummary, VersionNetwork, VersionOptions};
 
 use super::ExitStatus;
 use super::progress::BarReporter;
@@ -52,6 +52,16 @@ pub struct RunArgs {
     /// Print the run summary as JSON.
     #[arg(long)]
     json: bool,
+    /// Open no version-update PRs this run.
+    #[arg(long)]
+    no_versions: bool,
+    /// A JSON file of known source digests (`{"<url>": {"sha256": "<hex>"}}`) for
+    /// version updates, consulted before the store's hash cache.
+    #[arg(long, value_name = "FILE")]
+    hash_cache: Option<PathBuf>,
+    /// Hash version-update sources from the caches only: download nothing.
+    #[arg(long)]
+    offline: bool,
 }
 
 /// Runs `cascade run`.
@@ -84,7 +94,17 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
         now: now(),
     };
     let reporter = BarReporter::new(!args.json);
-    let summary = run::run(&options, &forge, &reporter).context("the run failed")?;
+    let versions = VersionOptions {
+        enabled: !args.no_versions,
+        hash_cache: args.hash_cache.clone(),
+        network: if args.offline {
+            VersionNetwork::Offline
+        } else {
+            VersionNetwork::Online
+        },
+    };
+    let summary =
+        run::run_with_versions(&options, &versions, &forge, &reporter).context("the run failed")?;
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &summary)?;

@@ -126,6 +126,17 @@ impl Registry {
         self.migrators.push(migrator);
     }
 
+    /// Adds a migrator built outside the definition folders (the version migrator,
+    /// which needs the run's store), keeping the run order; a duplicate name is a
+    /// load error and the second is ignored.
+    pub fn add(&mut self, migrator: Box<dyn Migrator>) {
+        let file = PathBuf::from(format!("<{}>", migrator.name()));
+        self.push(migrator, &file);
+        self.migrators.sort_by(|a, b| {
+            (a.settings().longterm, a.name()).cmp(&(b.settings().longterm, b.name()))
+        });
+    }
+
     /// Keeps only the migrations named in `names` (all when empty); returns the names
     /// that matched nothing.
     pub fn retain(&mut self, names: &[String]) -> Vec<String> {

@@ -5,7 +5,8 @@
 //! 2. **Sync** a working checkout of every feedstock from the forge (`checkouts`).
 //! 3. **Build** the graph incrementally from those checkouts (only changed feedstocks
 //!    are re-rendered).
-//! 4. **Load** the pinning and every migration (`migrators::Registry`).
+//! 4. **Load** the pinning and every migration (`migrators::Registry`), plus the
+//!    version migrator over the store's upstream versions ([`VersionOptions`]).
 //! 5. Per migration (regular first, longterm last, paused ones only planned):
 //!    **plan, schedule, and work** through the ready nodes up to the PR limit
 //!    (`attempt`), recording every outcome and error in the store.
@@ -20,6 +21,7 @@ pub mod checkpoint;
 mod refresh;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -27,8 +29,12 @@ use serde::Serialize;
 use crate::forge::{Forge, ForgeError};
 use crate::graph::{self, BuildOptions, BuildReporter, BuildSummary, GraphError, Store};
 use crate::migrators::registry::{LoadError, Registry, Sources};
+use crate::migrators::version::{RunFetch, VersionMigrator};
 use crate::migrators::{GraphSnapshot, Identity};
 use crate::pinning::{FilesError, load_pinning};
+use crate::recipe::version::{
+    Fetch, FetchError, HashCache, HashCacheError, HttpFetch, HttpOptions,
+};
 
 pub use attempt::{Blocker, MigrationRun, PrOutcome};
 pub use branch::{branch_name, commit_spec, diff};
@@ -59,6 +65,38 @@ pub struct RunOptions {
     pub now: i64,
 }
 
+/// Whether and how a run opens version-update PRs (the version migrator).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionOptions {
+    /// Run the version migrator at all.
+    pub enabled: bool,
+    /// A JSON hash-cache file (`{"<url>": {"sha256": "<hex>"}}`) preloaded before the
+    /// store's own cache.
+    pub hash_cache: Option<PathBuf>,
+    /// Whether sources may be downloaded to hash them.
+    pub network: VersionNetwork,
+}
+
+impl Default for VersionOptions {
+    /// Enabled, downloading through the store's hash cache.
+    fn default() -> Self {
+        VersionOptions {
+            enabled: true,
+            hash_cache: None,
+            network: VersionNetwork::Online,
+        }
+    }
+}
+
+/// Where the version migrator's source digests may come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionNetwork {
+    /// Download what no cache knows (and record it in the store).
+    Online,
+    /// Caches only: an unknown URL counts as not existing.
+    Offline,
+}
+
 /// Why a run could not proceed at all (per-node problems are recorded, not raised).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -82,6 +120,12 @@ pub enum RunError {
         #[source]
         source: Box<FilesError>,
     },
+    /// The `--hash-cache` file could not be used.
+    #[error("cannot use the hash cache")]
+    HashCache(#[source] HashCacheError),
+    /// The HTTP client for hashing sources could not be built.
+    #[error("cannot set up downloads for the version migrator")]
+    Fetch(#[source] FetchError),
     /// `--migrator` named migrations that do not exist.
     #[error("unknown migration(s): {}", .0.join(", "))]
     UnknownMigrations(Vec<String>),
@@ -119,9 +163,19 @@ impl RunSummary {
     }
 }
 
-/// Runs the bot once.
+/// Runs the bot once, with version updates on their defaults ([`VersionOptions`]).
 pub fn run(
     options: &RunOptions,
+    forge: &dyn Forge,
+    reporter: &dyn BuildReporter,
+) -> Result<RunSummary, RunError> {
+    run_with_versions(options, &VersionOptions::default(), forge, reporter)
+}
+
+/// Runs the bot once; `versions` says whether and how version PRs are opened.
+pub fn run_with_versions(
+    options: &RunOptions,
+    versions: &VersionOptions,
     forge: &dyn Forge,
     reporter: &dyn BuildReporter,
 ) -> Result<RunSummary, RunError> {
@@ -169,6 +223,10 @@ pub fn run(
         },
         &pinning,
     );
+    if versions.enabled {
+        let fetch = version_fetch(options, versions)?;
+        registry.add(Box::new(VersionMigrator::load(&store, &snapshot, fetch)?));
+    }
     let unknown = registry.retain(&options.only);
     if !unknown.is_empty() {
         return Err(RunError::UnknownMigrations(unknown));
@@ -218,6 +276,26 @@ pub fn run(
         checkpoint::reached("run finished");
     }
     Ok(summary)
+}
+
+/// The version migrator's fetcher: the `--hash-cache` file, the store's hash cache,
+/// and (online) HTTP.
+fn version_fetch(
+    options: &RunOptions,
+    versions: &VersionOptions,
+) -> Result<Arc<dyn Fetch + Send + Sync>, RunError> {
+    let preloaded = match &versions.hash_cache {
+        Some(path) => HashCache::load(path).map_err(RunError::HashCache)?,
+        None => HashCache::new(),
+    };
+    let network = match versions.network {
+        VersionNetwork::Online => {
+            Some(HttpFetch::new(HttpOptions::default()).map_err(RunError::Fetch)?)
+        }
+        VersionNetwork::Offline => None,
+    };
+    let store = Store::open(&options.db_path)?;
+    Ok(Arc::new(RunFetch::new(preloaded, Some(store), network)))
 }
 
 /// `bot.remake_prs_with_conflicts` of a feedstock's checkout (default true; an

@@ -25,6 +25,9 @@
 //! failure backs off that version only (the engine keys attempts by uid extras).
 
 mod body;
+mod fetch;
+
+pub use fetch::RunFetch;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
