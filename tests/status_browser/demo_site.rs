@@ -2,7 +2,7 @@
 //! the same every time), its site under `<dir>/site/`, and what the store and the local forge
 //! recorded — the independent account the pages are checked against.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -11,6 +11,8 @@ use cascade::forge::PrState;
 use cascade::forge::local::{LocalForge, LocalForgeOptions, PrFilter};
 use cascade::graph::{Store, WorkOutcome};
 use serde_json::Value;
+
+use super::driver::{Browser, PageReport, file_url};
 
 /// The six states of conda-forge's status page, in its order (reference §6.3): the values
 /// of the site's `data-state` attributes and the arrays of `migration_json/<name>.json`.
@@ -146,4 +148,63 @@ pub enum Recorded {
     InPr(u64),
     /// Merged, closed unmerged or nothing to do.
     Done,
+}
+
+/// The demo and a browser, or `None` (with a message) when the browser is missing.
+pub fn demo_and_browser() -> Option<(&'static DemoSite, Browser)> {
+    let browser = Browser::find()?;
+    Some((DemoSite::get(), browser))
+}
+
+pub fn page_url(demo: &DemoSite, relative: &str) -> String {
+    file_url(&demo.path(relative))
+}
+
+pub fn migration_page(migration: &str) -> String {
+    format!("migrations/{migration}.html")
+}
+
+/// Per state, the feedstocks of a migration's conda-forge JSON.
+pub fn json_states(demo: &DemoSite, migration: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let json = demo.migration_json(migration);
+    CF_STATES
+        .iter()
+        .map(|state| {
+            let names = json[*state]
+                .as_array()
+                .unwrap_or_else(|| panic!("{migration}.json has no `{state}` array"))
+                .iter()
+                .map(|name| name.as_str().unwrap().to_string())
+                .collect();
+            (state.to_string(), names)
+        })
+        .collect()
+}
+
+/// Per state, the feedstocks of a page's table (`ids`: the ids of the state and feedstock
+/// attribute results).
+pub fn table_states(
+    page: &PageReport,
+    states: &str,
+    feedstocks: &str,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let mut by_state: BTreeMap<String, BTreeSet<String>> = CF_STATES
+        .iter()
+        .map(|state| (state.to_string(), BTreeSet::new()))
+        .collect();
+    for (state, feedstock) in page
+        .strings(states)
+        .into_iter()
+        .zip(page.strings(feedstocks))
+    {
+        by_state.entry(state).or_default().insert(feedstock);
+    }
+    by_state
+}
+
+pub fn counts(by_state: &BTreeMap<String, BTreeSet<String>>) -> BTreeMap<String, usize> {
+    by_state
+        .iter()
+        .map(|(state, names)| (state.clone(), names.len()))
+        .collect()
 }

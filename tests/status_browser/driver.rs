@@ -133,8 +133,8 @@ impl Browser {
     }
 }
 
-/// Where a test keeps its screenshots: `target/status-screenshots/<test>/`, emptied first
-/// so what is there after a run is that run's.
+/// Where a test keeps its screenshots: `target/status-screenshots/<test>/`, removed first
+/// so what is there after a run is that run's (the driver creates it again).
 pub fn screenshot_dir(test: &str) -> PathBuf {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
@@ -142,7 +142,6 @@ pub fn screenshot_dir(test: &str) -> PathBuf {
         .to_path_buf();
     let dir = target.join("status-screenshots").join(test);
     let _ = fs_err::remove_dir_all(&dir);
-    fs_err::create_dir_all(&dir).unwrap();
     dir
 }
 

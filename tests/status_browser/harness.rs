@@ -84,6 +84,10 @@ fn fixture() -> Option<&'static Fixture> {
                     "<script src=\"https://cdn.example.org/chart.js\"></script>",
                 ),
             );
+            let markup = write(
+                "markup.html",
+                &broken_page("markup", &format!("<p>{}</p>", super::escaping::MARKUP)),
+            );
             let screenshots = super::driver::screenshot_dir("harness");
             let pages = vec![
                 PageScript::new("clean", &clean, DESKTOP)
@@ -115,6 +119,9 @@ fn fixture() -> Option<&'static Fixture> {
                 PageScript::new("exception", &exception, DESKTOP),
                 PageScript::new("asset", &asset, DESKTOP),
                 PageScript::new("network", &network, DESKTOP),
+                PageScript::new("markup", &markup, DESKTOP)
+                    .step(step::eval("ran", "window.cascadeMarkupRan ?? null"))
+                    .step(step::count("images", "img")),
                 // The same tab as the broken pages before it.
                 PageScript::new("clean-again", &clean, DESKTOP)
                     .step(step::count("rows", "#nodes tbody tr")),
@@ -273,4 +280,24 @@ fn a_broken_page_does_not_spill_its_errors_onto_the_next_page_in_the_tab() {
     };
     page.assert_clean();
     assert_eq!(page.count("rows"), 4);
+}
+
+#[test]
+fn the_markup_of_the_escaping_tests_is_seen_when_it_is_live() {
+    let Some(page) = page("markup") else {
+        return;
+    };
+    assert_eq!(
+        page.value("ran"),
+        1,
+        "the script ran (the image's handler too)"
+    );
+    assert_eq!(page.count("images"), 1);
+    assert!(
+        page.failed_requests
+            .iter()
+            .any(|request| request.url.ends_with("/markup-ran.png")),
+        "{:?}",
+        page.failed_requests
+    );
 }
