@@ -94,7 +94,7 @@ mod tests {
     #[test]
     fn offline_answers_from_the_preloaded_cache_then_the_store_and_nothing_else() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.sqlite")).unwrap();
+        let store = Store::open_or_create(&dir.path().join("s.sqlite")).unwrap();
         store
             .record_source_digest("https://x/stored.tar.gz", HashKind::Sha256, "bb")
             .unwrap();

@@ -110,10 +110,13 @@ impl std::fmt::Debug for VersionMigrator {
 
 impl VersionMigrator {
     /// The engine settings of version updates: not gated, up to 3 open PRs per
-    /// feedstock, `pr_limit` 5 (§3.6; the bot's doubling is the engine's ramp).
+    /// feedstock, a flat `pr_limit` of 5 per run (§3.6; the migration ramp of §3.3 is
+    /// for rebuild migrations, and the bot's doubling under a large backlog is not
+    /// done yet).
     pub fn default_settings() -> Settings {
         Settings {
             pr_limit: 5,
+            ramp: false,
             automerge: true,
             gated: false,
             max_open_per_node: MAX_OPEN_VERSION_PRS,
