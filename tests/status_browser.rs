@@ -20,6 +20,8 @@ mod escaping;
 mod harness;
 #[path = "status_browser/interaction.rs"]
 mod interaction;
+#[path = "status_browser/large.rs"]
+mod large;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -368,6 +368,13 @@ pub mod step {
             full_page: true,
         }
     }
+    /// A screenshot of what the window shows.
+    pub fn window_screenshot(file: &str) -> Step {
+        Step::Screenshot {
+            file: file.into(),
+            full_page: false,
+        }
+    }
 }
 
 /// What the driver saw.
