@@ -6,6 +6,8 @@
 //! runs and checks the PRs, their diffs and bodies, and the recorded errors.
 
 mod common;
+#[path = "fixtures/upstream/server.rs"]
+mod server;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,6 +18,8 @@ use cascade::forge::{PrState, PullRequest};
 use cascade::graph::{NoReporter, Store, VersionCheck, VersionCheckStatus};
 use cascade::migrators::Identity;
 use cascade::run::{self, MigrationRun, RunOptions, RunSummary, VersionNetwork, VersionOptions};
+use cascade::upstream::SourceUrls;
+use server::{Reply, TestServer};
 
 const FEEDSTOCKS: &[&str] = &["idna", "packaging", "requests", "six", "urllib3"];
 
@@ -336,4 +340,117 @@ fn at_most_three_version_prs_are_open_per_feedstock() {
     assert!(version.opened.is_empty());
     assert_eq!(version.counts.in_pr, 1);
     assert_eq!(world.open_prs("idna").len(), 3);
+}
+
+/// `cascade` without the environment that could point it elsewhere.
+fn cascade() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("cascade").unwrap();
+    cmd.env_remove("CASCADE_UPSTREAM_URLS")
+        .env_remove("CASCADE_GITHUB_TOKEN")
+        .env_remove("GITHUB_TOKEN");
+    cmd
+}
+
+fn stdout_json(output: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+#[test]
+fn versions_check_then_an_offline_run_opens_the_version_pr_from_the_command_line() {
+    let Some(corpus) = common::shared_data("feedstocks") else {
+        return;
+    };
+    let Some(pinning) = common::shared_data("pinning") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let feedstocks = dir.path().join("feedstocks");
+    common::copy_dir(
+        &corpus.join("annotated-types-feedstock"),
+        &feedstocks.join("annotated-types-feedstock"),
+    );
+    let data = dir.path().join("data");
+    cascade()
+        .args(["forge", "--forge-dir"])
+        .arg(data.join("forge"))
+        .arg("import")
+        .arg(&feedstocks)
+        .assert()
+        .success();
+    let url = "https://pypi.org/packages/source/a/annotated-types/annotated_types-0.8.0.tar.gz";
+    let hashes = dir.path().join("hashes.json");
+    fs_err::write(
+        &hashes,
+        serde_json::json!({ url: { "sha256": digest_of(url) } }).to_string(),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        cascade()
+            .args(["run", "--json", "--migrator", "version", "--offline"])
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--pinning")
+            .arg(&pinning)
+            .arg("--hash-cache")
+            .arg(&hashes)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // The first run builds the graph; no version is known yet.
+    let first = stdout_json(&run(&[]));
+    assert_eq!(first["migrations"][0]["name"], "version");
+    assert_eq!(
+        first["migrations"][0]["opened"].as_array().unwrap().len(),
+        0
+    );
+
+    // `versions check` against a local server with PyPI's recorded answer (0.8.0).
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(TestServer::start());
+    server.reply(
+        "/pypi-api/pypi/annotated-types/json",
+        Reply::fixture("pypi-annotated-types.json"),
+    );
+    let urls = dir.path().join("urls.json");
+    fs_err::write(
+        &urls,
+        serde_json::to_string(&SourceUrls::all_at(&server.base)).unwrap(),
+    )
+    .unwrap();
+    cascade()
+        .args([
+            "versions",
+            "check",
+            "--json",
+            "--retries",
+            "0",
+            "--source",
+            "PyPI",
+        ])
+        .arg("--db")
+        .arg(data.join("cascade.sqlite"))
+        .arg("--base-urls")
+        .arg(&urls)
+        .assert()
+        .success();
+
+    let second = stdout_json(&run(&[]));
+    let opened = &second["migrations"][0]["opened"];
+    assert_eq!(opened.as_array().unwrap().len(), 1, "{second:#}");
+    assert_eq!(opened[0]["title"], "[bot-automerge] annotated-types v0.8.0");
+
+    // `--no-versions` leaves the version migrator out of the run.
+    let off = run(&["--no-versions"]);
+    assert!(!off.status.success());
+    assert!(
+        String::from_utf8_lossy(&off.stderr).contains("unknown migration(s): version"),
+        "{off:?}"
+    );
 }
