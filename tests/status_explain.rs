@@ -31,6 +31,7 @@ const NOW: i64 = 1_780_000_000;
 struct Rebuild {
     settings: Settings,
     exclude: Vec<String>,
+    extra: BTreeMap<String, String>,
 }
 
 impl Migrator for Rebuild {
@@ -74,7 +75,10 @@ impl Migrator for Rebuild {
         plan
     }
     fn uid(&self, _node: &NodeInfo) -> Uid {
-        Uid::new(MIGRATION, 1)
+        Uid {
+            extra: self.extra.clone(),
+            ..Uid::new(MIGRATION, 1)
+        }
     }
     fn change(&self, _input: &ChangeInput<'_>) -> Result<Change, MigrateError> {
         Ok(Change::NothingToDo {
@@ -116,6 +120,8 @@ struct Scenario {
     store: Store,
     graph: GraphSnapshot,
     settings: Settings,
+    /// Extra identity of the migration's uid (a version update has the version).
+    extra: BTreeMap<String, String>,
 }
 
 impl Scenario {
@@ -150,6 +156,7 @@ impl Scenario {
                 ramp: false,
                 ..Settings::default()
             },
+            extra: BTreeMap::new(),
         }
     }
 
@@ -165,6 +172,7 @@ impl Scenario {
             migrators: vec![Box::new(Rebuild {
                 settings: self.settings.clone(),
                 exclude: vec!["x".to_string()],
+                extra: self.extra.clone(),
             })],
             errors: Vec::new(),
         }
@@ -189,7 +197,11 @@ impl Scenario {
             .record_work(&WorkRecord {
                 migration: MIGRATION.to_string(),
                 feedstock: feedstock.to_string(),
-                uid_key: Uid::new(MIGRATION, 1).key(),
+                uid_key: Uid {
+                    extra: self.extra.clone(),
+                    ..Uid::new(MIGRATION, 1)
+                }
+                .key(),
                 outcome,
                 pr: number.map(|number| PrRef {
                     feedstock: feedstock.to_string(),
@@ -556,6 +568,28 @@ fn a_migrate_failure_is_a_bot_error_with_the_message_while_and_after_backing_off
         later.reason.detail,
         ReasonDetail::Error { retry_at: None, .. }
     ));
+}
+
+#[test]
+fn a_failure_of_work_whose_uid_has_extras_is_found_under_its_attempt_key() {
+    let mut s = Scenario::new();
+    s.extra = BTreeMap::from([("version".to_string(), "2.0".to_string())]);
+    let uid = Uid {
+        extra: s.extra.clone(),
+        ..Uid::new(MIGRATION, 1)
+    };
+    let key = cascade::migrators::attempt_key("e", &uid);
+    assert_eq!(key, "e@2.0");
+    s.fail(
+        &key,
+        AttemptErrorKind::Migrate,
+        "no sha256 for 2.0",
+        NOW - 60,
+    );
+    let trace = s.explain("e");
+    assert_reason(&trace, State::BotError, ReasonCode::BotErrorMigrate);
+    assert!(trace.reason.text.contains("no sha256 for 2.0"));
+    assert_eq!(trace.attempts.map(|a| a.attempts), Some(1));
 }
 
 #[test]

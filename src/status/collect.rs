@@ -11,7 +11,7 @@ use crate::graph::{AttemptRecord, GraphError, Store, WorkRecord};
 use crate::migrators::registry::Registry;
 use crate::migrators::{
     DoneKind, Exclusion, GraphSnapshot, MigrationPlan, MigrationRecords, Migrator, MigratorKind,
-    NodeId, NodeState, Schedule, schedule,
+    NodeId, NodeState, Schedule, attempt_key, schedule,
 };
 
 use super::classify::{Classified, Facts, classify};
@@ -140,6 +140,8 @@ pub(crate) fn migration(
             .or_default()
             .push(record);
     }
+    // Attempts are recorded under `attempt_key(feedstock, uid)`: per piece of work when
+    // the uid has extras (a version update, a maintenance rerender's pinning hash).
     let attempts: HashMap<&str, &AttemptRecord> = records
         .attempts
         .iter()
@@ -154,6 +156,11 @@ pub(crate) fn migration(
         .collect();
     let ready_count = u32::try_from(schedule.ready.len()).unwrap_or(u32::MAX);
 
+    let attempt_of = |id: NodeId| {
+        let node = graph.node(id);
+        let key = attempt_key(&node.name, &migrator.uid(node));
+        attempts.get(key.as_str()).copied()
+    };
     let mut classified: Vec<Classified> = Vec::with_capacity(members.len());
     for (&id, engine) in &schedule.states {
         let node = graph.node(id);
@@ -170,7 +177,7 @@ pub(crate) fn migration(
             Facts {
                 engine,
                 record,
-                attempt: attempts.get(node.name.as_str()).copied(),
+                attempt: attempt_of(id),
                 position: positions.get(&id).copied(),
                 limit: schedule.limit,
                 ready: ready_count,
@@ -236,7 +243,7 @@ pub(crate) fn migration(
     for (m, (&id, c)) in members.iter().zip(classified).enumerate() {
         let node = graph.node(id);
         count(&mut counts, c.state);
-        let attempt = attempts.get(node.name.as_str());
+        let attempt = attempt_of(id);
         let mut parents = std::mem::take(&mut parents_of[m]);
         parents.sort();
         let mut children = std::mem::take(&mut children_of[m]);

@@ -13,7 +13,7 @@ use crate::graph::{
 };
 use crate::migrators::registry::Registry;
 use crate::migrators::{
-    GraphSnapshot, MigrationRecords, Migrator, MigratorKind, NodeState, retry_at,
+    GraphSnapshot, MigrationRecords, Migrator, MigratorKind, NodeState, attempt_key, retry_at,
 };
 
 use super::collect::{Inputs, bucket, exclusion_reason, irrelevant, migration};
@@ -272,7 +272,7 @@ fn trace(
     let attempts = records
         .attempts
         .iter()
-        .find(|a| a.migration == name && a.feedstock == feedstock)
+        .find(|a| a.migration == name && a.feedstock == attempt_key(feedstock, &uid))
         .map(|a| AttemptView {
             attempts: a.attempts,
             last_attempt_at: a.last_attempt_at,
