@@ -202,8 +202,6 @@ fn a_page_that_logs_a_console_error_is_not_clean() {
     let problems = page.problems();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].contains("the data is wrong"), "{problems:?}");
-    let caught = std::panic::catch_unwind(|| page.assert_clean());
-    assert!(caught.is_err(), "assert_clean must fail on a console error");
 }
 
 #[test]
@@ -217,7 +215,7 @@ fn a_page_that_throws_is_not_clean() {
         "{:?}",
         page.page_errors
     );
-    assert!(std::panic::catch_unwind(|| page.assert_clean()).is_err());
+    assert!(!page.problems().is_empty());
 }
 
 #[test]
@@ -225,7 +223,7 @@ fn a_page_with_a_missing_asset_is_not_clean() {
     let Some(page) = page("asset") else { return };
     assert_eq!(page.failed_requests.len(), 1, "{:?}", page.failed_requests);
     assert!(page.failed_requests[0].url.ends_with("/missing.svg"));
-    assert!(std::panic::catch_unwind(|| page.assert_clean()).is_err());
+    assert!(!page.problems().is_empty());
 }
 
 #[test]
@@ -239,7 +237,7 @@ fn a_page_that_reaches_for_the_network_is_not_clean_and_is_blocked() {
         "the request was aborted: {:?}",
         page.failed_requests
     );
-    assert!(std::panic::catch_unwind(|| page.assert_clean()).is_err());
+    assert!(!page.problems().is_empty());
 }
 
 #[test]
@@ -253,7 +251,7 @@ fn a_step_that_finds_nothing_fails_its_page_and_stops_it() {
         !page.results.contains_key("after"),
         "later steps did not run"
     );
-    assert!(std::panic::catch_unwind(|| page.assert_clean()).is_err());
+    assert!(!page.problems().is_empty());
     // The run went on: the page after it in the script was opened as usual.
     let names: Vec<&str> = fixture
         .report
