@@ -252,6 +252,12 @@ fn version_prs_follow_upstream_releases_through_the_run_loop() {
                 .contains(&format!("https://pypi.org/pypi/{feedstock}/json"))
         );
         assert!(!pr.body.contains("Closes: #"), "{}", pr.body);
+        // Every one of these recipes names its GitHub repository.
+        assert!(
+            pr.body.contains("see [upstream](https://github.com/"),
+            "{}",
+            pr.body
+        );
     }
     // The automerge slug follows `bot.automerge` (six has `automerge: true`).
     assert_eq!(

@@ -19,6 +19,8 @@ pub(super) struct Texts<'a> {
     pub bump: &'a VersionBump,
     /// `bot.automerge` asks for `[bot-automerge]` on version PRs.
     pub automerge: bool,
+    /// The recipe's project link (`dev_url`/`repository`, else `home`/`homepage`).
+    pub project_url: Option<String>,
     /// The bot identity and links.
     pub identity: &'a Identity,
 }
@@ -58,17 +60,19 @@ impl Texts<'_> {
              one.\n\n",
             link = self.upstream_link(),
         );
+        let found = match (
+            &self.candidate.target.source,
+            &self.candidate.target.upstream_url,
+        ) {
+            (Some(source), Some(url)) => format!(" (found on {source}: <{url}>)"),
+            (Some(source), None) => format!(" (found on {source})"),
+            (None, Some(url)) => format!(" (found at <{url}>)"),
+            (None, None) => String::new(),
+        };
         let _ = writeln!(
             out,
-            "**{feedstock}** moves to version **{version}**{source}.\n",
+            "**{feedstock}** moves to version **{version}**{found}.\n",
             feedstock = self.feedstock,
-            source = self
-                .candidate
-                .target
-                .source
-                .as_deref()
-                .map(|s| format!(" (found on {s})"))
-                .unwrap_or_default(),
         );
         self.sources(&mut out);
         self.closes(&mut out);
@@ -84,12 +88,12 @@ impl Texts<'_> {
         out
     }
 
-    /// The upstream page that offered the version, else the first new source URL.
+    /// The recipe's project link (as the bot links `dev_url` or `home`), else the
+    /// upstream page that offered the version, else the first new source URL.
     fn upstream_link(&self) -> String {
-        self.candidate
-            .target
-            .upstream_url
+        self.project_url
             .clone()
+            .or_else(|| self.candidate.target.upstream_url.clone())
             .or_else(|| self.bump.sources.first().map(|s| s.new_url.clone()))
             .unwrap_or_default()
     }
@@ -153,4 +157,19 @@ impl Texts<'_> {
         }
         out.push('\n');
     }
+}
+
+/// The recipe's project link: a literal `dev_url`/`repository` URL first, else
+/// `home`/`homepage` (templated values are skipped).
+pub(super) fn project_url(recipe: &str) -> Option<String> {
+    let value = |keys: &[&str]| {
+        recipe.lines().find_map(|line| {
+            let (key, rest) = line.trim().split_once(':')?;
+            let rest = rest.split(" #").next().unwrap_or_default();
+            let value = rest.trim().trim_matches(['"', '\'']);
+            (keys.contains(&key.trim()) && value.starts_with("http") && !value.contains("{{"))
+                .then(|| value.to_string())
+        })
+    };
+    value(&["dev_url", "repository"]).or_else(|| value(&["home", "homepage"]))
 }

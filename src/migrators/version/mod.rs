@@ -300,6 +300,7 @@ impl Migrator for VersionMigrator {
             candidate,
             bump: &bump,
             automerge: input.config.bot.automerge.versions(),
+            project_url: body::project_url(text),
             identity: input.identity,
         };
         let mut writes = BTreeMap::new();

@@ -243,3 +243,18 @@ fn version_variables_are_recognised_in_both_formats() {
         "context:\n  name: x\npackage:\n  version: 1.0\n"
     ));
 }
+
+#[test]
+fn the_checklist_links_the_recipes_repository_before_its_home_page() {
+    let v0 = "about:\n  home: https://urllib3.readthedocs.io/\n  dev_url: https://github.com/urllib3/urllib3  # [unix]\n";
+    assert_eq!(
+        body::project_url(v0).as_deref(),
+        Some("https://github.com/urllib3/urllib3")
+    );
+    let v1 = "about:\n  homepage: \"http://python-requests.org\"\n";
+    assert_eq!(
+        body::project_url(v1).as_deref(),
+        Some("http://python-requests.org")
+    );
+    assert_eq!(body::project_url("about:\n  home: ${{ url }}\n"), None);
+}
