@@ -22,11 +22,11 @@ pub use build::{BuildOptions, BuildReporter, BuildSummary, NoReporter, build};
 pub use error::GraphError;
 pub use export::{ExportEdge, ExportExternal, ExportNode, GraphExport};
 pub use model::{EDGE_SECTIONS, Label, NodeAttributes, SectionSet};
-pub(crate) use store::StoredNode;
-pub use store::{VersionCheck, VersionCheckStatus, VersionInput, VersionRecord};
 pub use store::StoredHashCache;
+pub(crate) use store::StoredNode;
 pub use store::{
     AttemptError, AttemptErrorKind, AttemptRecord, CycleEdge, CycleView, DepDirection, DepView,
     NodeView, ParseErrorView, PrRef, RunRecord, Store, WorkOutcome, WorkRecord,
 };
 pub use store::{PrSnapshot, SnapshotCi, SnapshotMergeable, SnapshotState};
+pub use store::{VersionCheck, VersionCheckStatus, VersionInput, VersionRecord};

@@ -31,8 +31,8 @@ mod write;
 pub use hashes::StoredHashCache;
 pub(crate) use nodes::StoredNode;
 pub use prs::{PrSnapshot, SnapshotCi, SnapshotMergeable, SnapshotState};
-pub use versions::{VersionCheck, VersionCheckStatus, VersionInput, VersionRecord};
 pub use read::{CycleEdge, CycleView, DepDirection, DepView, NodeView, ParseErrorView};
+pub use versions::{VersionCheck, VersionCheckStatus, VersionInput, VersionRecord};
 pub use work::{
     AttemptError, AttemptErrorKind, AttemptRecord, PrRef, RunRecord, WorkOutcome, WorkRecord,
 };
