@@ -21,22 +21,27 @@
   var moreButton = document.getElementById("show-more");
   var PAGE = 1000;
 
-  // Row layout (see src/status/site/table.rs): name, file stem (null: same as name),
-  // state, detail, reason code, reason text, PR number, PR url, CI, descendants, level.
+  // Row layout (see src/status/site/table.rs): name, state (index into strings; its
+  // conda-forge state is data.cf[state]), reason code (index), detail, PR number (0:
+  // none), PR url (0: none, 1: the usual shape under data.pr_base, else the URL), CI
+  // (index; 0: none), descendants, level, and the file stem when it differs from the name.
   var rows = data.rows.map(function (r) {
+    var name = r[0];
+    var url = r[5] === 0 ? "" :
+      r[5] === 1 ? data.pr_base + name + "-feedstock/pull/" + r[4] : r[5];
     return {
-      name: r[0],
-      stem: r[1] === null ? r[0] : r[1],
-      state: strings[r[2]],
-      detail: strings[r[3]],
-      code: strings[r[4]],
-      reason: r[5],
-      pr: r[6],
-      url: r[7],
-      ci: r[8] === null ? "" : strings[r[8]],
-      descendants: r[9],
-      level: r[10],
-      haystack: (r[0] + " " + strings[r[4]] + " " + r[5]).toLowerCase()
+      name: name,
+      stem: r.length > 9 ? r[9] : name,
+      state: data.cf[r[1]],
+      detail: strings[r[1]],
+      code: strings[r[2]],
+      reason: r[3],
+      pr: r[4] === 0 ? null : r[4],
+      url: url,
+      ci: strings[r[6]],
+      descendants: r[7],
+      level: r[8],
+      haystack: (name + " " + strings[r[2]] + " " + r[3]).toLowerCase()
     };
   });
 
