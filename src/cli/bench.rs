@@ -8,6 +8,7 @@
 //! universe, in process.
 
 mod plan;
+mod site;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -41,6 +42,9 @@ enum BenchCommand {
     /// Planning and scheduling every migration (the pinning's and the embedded ones) over
     /// a generated universe, in process: snapshot load and plan + schedule, medians.
     Plan(plan::PlanBenchArgs),
+    /// Writing the status site of a generated universe: collect, then the whole site,
+    /// medians over rounds (targets: ≤ 5 s, largest page ≤ 2 MB).
+    Site(site::SiteBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +78,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitStatus> {
     match args.command {
         BenchCommand::Graph(args) => graph(&args),
         BenchCommand::Plan(args) => plan::run(&args),
+        BenchCommand::Site(args) => site::run(&args),
     }
 }
 
