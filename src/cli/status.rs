@@ -215,12 +215,13 @@ pub(super) fn print_built(out: &mut impl Write, built: &Built) -> std::io::Resul
     )?;
     writeln!(
         out,
-        "time: load {} ms, collect {} ms, write {} ms; largest page {} ({:.0} kB); {} stale files removed",
+        "time: load {} ms, collect {} ms, write {} ms; largest page {} ({:.0} kB); {} files unchanged, {} stale files removed",
         built.load_ms,
         built.collect_ms,
         s.wall_ms,
         s.largest_page.display(),
         s.largest_page_bytes as f64 / 1e3,
+        s.unchanged,
         s.removed
     )?;
     writeln!(out, "index: {}", display_path(&s.index))

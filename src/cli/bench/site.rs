@@ -5,7 +5,9 @@
 //! It generates a universe and builds its graph once (kept and reused with `--dir`, like
 //! `bench plan`), loads the real pinning's migrations plus the embedded ones, computes
 //! the status report (`status::collect`, timed on its own), then writes the whole site
-//! several times into the same directory and reports the medians.
+//! several times, each time into an empty directory, and reports the medians; then it
+//! republishes once over the last build with nothing changed (every file compared, none
+//! rewritten), which is what an hourly bot run mostly does.
 //!
 //! A freshly built store has no run, no PR and no history, which is the smallest site.
 //! `--shape midway` (the default) measures the site of a migration half way through
@@ -117,6 +119,10 @@ struct Report {
     rounds: Vec<Round>,
     median_collect_ms: u64,
     median_build_ms: u64,
+    /// One more build over the last one with nothing changed.
+    republish_ms: u64,
+    /// Files it found unchanged (all, when nothing changed).
+    republish_unchanged: usize,
     pages: usize,
     files: usize,
     bytes: u64,
@@ -194,6 +200,11 @@ fn bench(args: &SiteBenchArgs, work: &Path) -> anyhow::Result<Report> {
         if args.shape == Shape::Midway {
             shape_midway(&mut report);
         }
+        // Every round writes the whole site into an empty directory (the first
+        // publication; the removal is not timed).
+        if out.exists() {
+            fs_err::remove_dir_all(&out)?;
+        }
         let started = Instant::now();
         let summary = site::build(&report, None, &out, &options)
             .with_context(|| format!("writing the site to `{}`", out.display()))?;
@@ -206,6 +217,12 @@ fn bench(args: &SiteBenchArgs, work: &Path) -> anyhow::Result<Report> {
     let Some((report, summary)) = last else {
         bail!("no round ran");
     };
+    // A republication with nothing changed: every file is compared, none rewritten.
+    eprintln!("republishing the unchanged site ...");
+    let started = Instant::now();
+    let again = site::build(&report, None, &out, &options)
+        .with_context(|| format!("writing the site to `{}`", out.display()))?;
+    let republish_ms = ms(started.elapsed());
     let largest = report.migrations.iter().max_by_key(|m| m.nodes.len());
     let median_build_ms = median(rounds.iter().map(|r| r.build_ms).collect());
     let build_target_ms = ms(BUILD_TARGET);
@@ -221,6 +238,8 @@ fn bench(args: &SiteBenchArgs, work: &Path) -> anyhow::Result<Report> {
         largest_migration_members: largest.map_or(0, |m| m.nodes.len()),
         median_collect_ms: median(rounds.iter().map(|r| r.collect_ms).collect()),
         median_build_ms,
+        republish_ms,
+        republish_unchanged: again.unchanged,
         rounds,
         pages: summary.pages,
         files: summary.files,
@@ -455,6 +474,11 @@ fn print_report(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
             round.build_ms
         )?;
     }
+    writeln!(
+        out,
+        "republish with nothing changed: {} ms ({} of {} files unchanged, none rewritten)",
+        r.republish_ms, r.republish_unchanged, r.files
+    )?;
     writeln!(
         out,
         "site: {} pages, {} files, {:.1} MB; largest page {} ({:.0} kB)",

@@ -105,8 +105,10 @@ pub struct SiteSummary {
     pub index: PathBuf,
     /// HTML pages written.
     pub pages: usize,
-    /// Files written in all (pages, JSON, SVG, assets).
+    /// Files of the site in all (pages, JSON, SVG, assets).
     pub files: usize,
+    /// Of those, files that already held the same bytes and were left alone.
+    pub unchanged: usize,
     /// Bytes written in all.
     pub bytes: u64,
     /// The largest HTML page, relative to `out`.
@@ -163,8 +165,12 @@ pub fn build(
     let writer = Writer::new(out)?;
     let frame = |root: &'static str| Frame {
         root,
-        generated_at: report.generated_at,
+        generated_at: Some(report.generated_at),
         has_versions: versions.is_some(),
+    };
+    let undated_frame = || Frame {
+        generated_at: None,
+        ..frame("../")
     };
 
     for (name, contents) in embedded::ASSETS {
@@ -239,7 +245,7 @@ pub fn build(
                     feedstock,
                     version_of.get(name.as_str()).copied(),
                     &options.feedstock_url_base,
-                    frame("../"),
+                    undated_frame(),
                 ),
             )
         })?;
@@ -261,6 +267,7 @@ pub fn build(
         index: out.join("index.html"),
         pages: written.pages,
         files: written.files,
+        unchanged: written.unchanged,
         bytes: written.bytes,
         largest_page: written.largest_page,
         largest_page_bytes: written.largest_page_bytes,

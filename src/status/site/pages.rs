@@ -25,8 +25,9 @@ const EXCLUDED_SHOWN: usize = 500;
 pub(crate) struct Frame {
     /// Prefix from the page to the site root (`""` or `"../"`).
     pub root: &'static str,
-    /// When the report was computed.
-    pub generated_at: i64,
+    /// When the report was computed; `None` on feedstock pages, so a republish rewrites
+    /// only the feedstocks whose status changed (see `write`).
+    pub generated_at: Option<i64>,
     /// Whether the version-updates page exists.
     pub has_versions: bool,
 }

@@ -15,7 +15,7 @@
 //! descendants, level]`, plus the file stem as a tenth element when it differs from the
 //! name. `state` indexes cascade's state, whose conda-forge state is `cf[state]`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -68,7 +68,7 @@ struct TableData {
     state_order: Vec<&'static str>,
     strings: Vec<String>,
     /// conda-forge state of each string that is a cascade state (by index).
-    cf: HashMap<usize, &'static str>,
+    cf: BTreeMap<usize, &'static str>,
     rows: Vec<Value>,
 }
 
@@ -156,7 +156,7 @@ fn pr_base(migration: &MigrationStatus) -> String {
 /// The table's JSON, escaped for a `<script type="application/json">` element.
 pub(crate) fn table_json(migration: &MigrationStatus) -> String {
     let mut strings = Strings::new();
-    let mut cf = HashMap::new();
+    let mut cf = BTreeMap::new();
     let pr_base = pr_base(migration);
     let mut rows = Vec::with_capacity(migration.nodes.len());
     for node in &migration.nodes {

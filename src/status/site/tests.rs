@@ -183,3 +183,48 @@ fn the_feedstock_page_explains_the_parents_a_member_waits_for() {
     assert_eq!(summary.index, dir.path().join("index.html"));
     assert!(summary.largest_page_bytes > 0);
 }
+
+#[test]
+fn a_republish_rewrites_only_the_files_whose_bytes_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let members: &[(&str, State, &[&str])] = &[
+        ("zlib", State::Done, &[]),
+        ("libpng", State::AwaitingPr, &["zlib"]),
+        ("freetype", State::AwaitingParents, &["libpng"]),
+    ];
+    let first = build(
+        &report(vec![migration("m", members)]),
+        None,
+        dir.path(),
+        &SiteOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(first.unchanged, 0);
+    let again = build(
+        &report(vec![migration("m", members)]),
+        None,
+        dir.path(),
+        &SiteOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(again.unchanged, again.files);
+
+    // libpng moves on an hour later: its page, the migration's files and the dated
+    // pages change; zlib's and freetype's pages are left alone.
+    let mut moved = report(vec![migration(
+        "m",
+        &[
+            ("zlib", State::Done, &[]),
+            ("libpng", State::InPr, &["zlib"]),
+            ("freetype", State::AwaitingParents, &["libpng"]),
+        ],
+    )]);
+    moved.generated_at += 3600;
+    let zlib = dir.path().join("feedstocks/zlib.html");
+    let before = fs_err::metadata(&zlib).unwrap().modified().unwrap();
+    let third = build(&moved, None, dir.path(), &SiteOptions::default()).unwrap();
+    assert_eq!(fs_err::metadata(&zlib).unwrap().modified().unwrap(), before);
+    let rewritten = third.files - third.unchanged;
+    // libpng's page, the migration page, its JSON and SVG, index.html, feedstocks.html.
+    assert_eq!(rewritten, 6, "{third:#?}");
+}

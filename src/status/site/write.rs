@@ -20,6 +20,7 @@ pub(crate) struct Written {
     pub bytes: u64,
     pub largest_page: PathBuf,
     pub largest_page_bytes: u64,
+    pub unchanged: usize,
 }
 
 #[derive(Debug, Default)]
@@ -63,16 +64,26 @@ impl Writer {
         })
     }
 
-    /// Writes `contents` to `relative` (a path under the output directory).
+    /// Writes `contents` to `relative` (a path under the output directory), unless the
+    /// file already holds exactly these bytes: a republish then touches only what
+    /// changed, which is what makes it cheap on a slow disk and small in a git-backed
+    /// deployment (cf-scripts commits its status directory to a repository).
     pub(crate) fn write(&self, relative: &str, contents: &[u8]) -> Result<(), SiteError> {
         let path = self.out.join(relative);
-        fs_err::write(&path, contents).map_err(io_error("write", &path))?;
+        let same = fs_err::metadata(&path).is_ok_and(|m| m.len() == contents.len() as u64)
+            && fs_err::read(&path).is_ok_and(|old| old == contents);
+        if !same {
+            fs_err::write(&path, contents).map_err(io_error("write", &path))?;
+        }
         let bytes = contents.len() as u64;
         let mut tally = self
             .tally
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let written = &mut tally.written;
+        if same {
+            written.unchanged += 1;
+        }
         written.files += 1;
         written.bytes += bytes;
         if relative.ends_with(".html") {
