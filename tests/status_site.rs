@@ -360,7 +360,7 @@ fn a_migration_beyond_the_drawing_limit_is_aggregated_and_its_page_stays_small()
     let page = read(&out.join(format!("migrations/{}.html", big.name)));
     let drawn = page.matches("<rect x=").count() - page.matches("data-aggregate=").count();
     assert!(page.contains("data-aggregate="), "no aggregate box");
-    assert!(drawn <= 300, "{drawn} nodes drawn");
+    assert!(drawn <= 120, "{drawn} nodes drawn (the frontier limit)");
     assert!(page.contains(&format!(
         "{} members are counted in boxes",
         big.nodes.len() - drawn

@@ -23,7 +23,7 @@ use super::paths;
 /// Migrations up to this many members are drawn node by node.
 pub(crate) const DETAIL_LIMIT: usize = 300;
 /// At most this many frontier nodes are drawn individually in an aggregated graph.
-pub(crate) const FRONTIER_LIMIT: usize = 300;
+pub(crate) const FRONTIER_LIMIT: usize = 120;
 /// Beyond this many edges between drawn nodes, edges are left out.
 const EDGE_LIMIT: usize = 3000;
 
