@@ -228,3 +228,45 @@ fn a_republish_rewrites_only_the_files_whose_bytes_changed() {
     // libpng's page, the migration page, its JSON and SVG, index.html, feedstocks.html.
     assert_eq!(rewritten, 6, "{third:#?}");
 }
+
+#[test]
+fn version_updates_fill_the_version_page_and_version_status_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let row = |name: &str, error: Option<&str>| VersionRow {
+        feedstock: name.to_string(),
+        current_version: Some("1.0".into()),
+        new_version: "2.0".into(),
+        attempts: u32::from(error.is_some()),
+        error: error.map(str::to_string),
+    };
+    let versions = VersionUpdates {
+        queued: vec![row("zlib", None)],
+        errored: vec![row("libpng", Some("PyPI: 503"))],
+    };
+    let r = report(vec![migration(
+        "m",
+        &[("zlib", State::Done, &[]), ("libpng", State::Done, &[])],
+    )]);
+    build(&r, Some(&versions), dir.path(), &SiteOptions::default()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&read(&dir.path().join("version_status.json"))).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "queued": ["zlib"],
+            "errored": ["libpng"],
+            "errors": {"libpng": "PyPI: 503"}
+        })
+    );
+    let page = read(&dir.path().join("versions.html"));
+    assert!(page.contains(r#"<tr data-feedstock="libpng">"#), "{page}");
+    assert!(page.contains("PyPI: 503"));
+    assert!(read(&dir.path().join("index.html")).contains(r#"href="versions.html""#));
+    let zlib = read(&dir.path().join("feedstocks/zlib.html"));
+    assert!(zlib.contains("2.0 queued"), "{zlib}");
+
+    // The next build without version data drops the page and empties the lists.
+    build(&r, None, dir.path(), &SiteOptions::default()).unwrap();
+    assert!(!dir.path().join("versions.html").exists());
+    assert!(!read(&dir.path().join("index.html")).contains("versions.html\""));
+}
