@@ -16,8 +16,10 @@
 //!
 //! Names become file names through `paths::stem`. Everything from the model reaches
 //! HTML through minijinja's autoescape or the `escape` module. Pages are rendered and
-//! written in parallel (rayon); files of a previous build that this one did not write
-//! are removed from the directories the site owns.
+//! written in parallel (rayon); a file that already holds the same bytes is left alone.
+//! In a directory an earlier build marked as a cascade site (`.cascade-site`), files
+//! that this build did not write are removed from the directories the site owns; a
+//! directory without the marker loses nothing.
 
 mod cf_json;
 mod cf_state;

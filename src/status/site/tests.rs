@@ -270,3 +270,19 @@ fn version_updates_fill_the_version_page_and_version_status_json() {
     assert!(!dir.path().join("versions.html").exists());
     assert!(!read(&dir.path().join("index.html")).contains("versions.html\""));
 }
+
+#[test]
+fn a_directory_that_never_held_a_site_loses_none_of_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let theirs = dir.path().join("assets/their-logo.svg");
+    fs_err::create_dir_all(theirs.parent().unwrap()).unwrap();
+    fs_err::write(&theirs, "<svg/>").unwrap();
+    let r = report(vec![migration("m", &[("zlib", State::Done, &[])])]);
+    let summary = build(&r, None, dir.path(), &SiteOptions::default()).unwrap();
+    assert_eq!(summary.removed, 0);
+    assert!(theirs.is_file());
+    // From then on the directory is a site, and what a build did not write goes.
+    let summary = build(&r, None, dir.path(), &SiteOptions::default()).unwrap();
+    assert_eq!(summary.removed, 1);
+    assert!(!theirs.exists());
+}

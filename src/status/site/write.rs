@@ -29,10 +29,17 @@ struct Tally {
     paths: HashSet<PathBuf>,
 }
 
+/// The file that marks a directory as a site cascade wrote. Only in such a directory
+/// does a build remove files it did not write, so `--out` pointed at someone's
+/// directory never deletes their files.
+pub(crate) const MARKER: &str = ".cascade-site";
+
 /// Writes files under one output directory.
 #[derive(Debug)]
 pub(crate) struct Writer {
     out: PathBuf,
+    /// The directory held a site of ours before this build ([`MARKER`]).
+    ours: bool,
     tally: Mutex<Tally>,
 }
 
@@ -58,8 +65,13 @@ impl Writer {
             let path = out.join(dir);
             fs_err::create_dir_all(&path).map_err(io_error("create directory", &path))?;
         }
+        let ours = out.join(MARKER).is_file();
+        let marker = out.join(MARKER);
+        fs_err::write(&marker, "written by `cascade status build`\n")
+            .map_err(io_error("write", &marker))?;
         Ok(Writer {
             out: out.to_path_buf(),
+            ours,
             tally: Mutex::new(Tally::default()),
         })
     }
@@ -142,8 +154,12 @@ impl Writer {
         })
     }
 
-    /// Removes the files in `dirs` that this build did not write; returns how many.
+    /// Removes the files in `dirs` that this build did not write; returns how many. Does
+    /// nothing in a directory that did not hold a site of ours before ([`MARKER`]).
     pub(crate) fn remove_stale(&self, dirs: &[&str]) -> Result<usize, SiteError> {
+        if !self.ours {
+            return Ok(0);
+        }
         let tally = self
             .tally
             .lock()
@@ -165,10 +181,11 @@ impl Writer {
         Ok(removed)
     }
 
-    /// Removes `relative` when it exists (a page this build has no data for).
+    /// Removes `relative` when it exists (a page this build has no data for) in a
+    /// directory that held a site of ours.
     pub(crate) fn remove_if_present(&self, relative: &str) -> Result<(), SiteError> {
         let path = self.out.join(relative);
-        if path.is_file() {
+        if self.ours && path.is_file() {
             fs_err::remove_file(&path).map_err(io_error("remove", &path))?;
         }
         Ok(())
