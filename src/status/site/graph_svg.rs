@@ -400,7 +400,7 @@ fn draw_aggregate(
         Links::Site => {
             let _ = write!(
                 out,
-                r##"<a href="#state={}&amp;level={}" data-aggregate="{}" data-level="{}">{body}</a>"##,
+                r##"<a href="#state={}&amp;level={}" data-aggregate="{}" data-level="{}" data-count="{count}">{body}</a>"##,
                 state.as_str(),
                 p.level,
                 state.as_str(),
@@ -470,7 +470,10 @@ mod tests {
         let g = render(&m, Links::Site);
         assert_eq!(g.drawn, FRONTIER_LIMIT);
         assert_eq!(g.drawn + g.aggregated, 1200);
-        assert!(g.svg.contains(r#"data-aggregate="done" data-level="0""#));
+        assert!(
+            g.svg
+                .contains(r#"data-aggregate="done" data-level="0" data-count="300""#)
+        );
         assert!(g.svg.contains(">300 done<"), "the done members are one box");
         assert!(
             !g.svg.contains(r#"data-state="done""#),
