@@ -329,10 +329,6 @@ fn each_migration_page_shows_the_rows_per_state_the_store_and_the_forge_record()
 }
 
 #[test]
-#[ignore = "status core files a feedstock whose architecture PR was merged under `excluded` \
-            (already-migrated) instead of `done`, so an arch migration never shows progress; \
-            cf-scripts counts it done (reference §3.7: the filter only makes it unbuildable; \
-            §6.2: a closed PR is done). Reported to the status-core owner."]
 fn a_merged_architecture_pr_shows_as_done_on_its_migration_page() {
     let Some((demo, browser)) = demo_and_browser() else {
         return;

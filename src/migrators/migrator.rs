@@ -151,6 +151,29 @@ pub struct MigrationPlan {
     pub closeout: Option<NodeId>,
 }
 
+impl MigrationPlan {
+    /// Moves back into the members every node the plan excluded as
+    /// [`Exclusion::AlreadyMigrated`] while this migration has work recorded on it
+    /// (`has_work(feedstock)`): a feedstock whose architecture PR was merged now builds for
+    /// that architecture, and must show as done in its migration, not as excluded.
+    pub fn keep_recorded(&mut self, graph: &GraphSnapshot, has_work: impl Fn(&str) -> bool) {
+        let mut kept = Vec::new();
+        self.excluded.retain(|(id, rule)| {
+            let keep = matches!(rule, Exclusion::AlreadyMigrated { .. })
+                && has_work(&graph.node(*id).name);
+            if keep {
+                kept.push(*id);
+            }
+            !keep
+        });
+        if !kept.is_empty() {
+            self.members.extend(kept);
+            self.members.sort();
+            self.members.dedup();
+        }
+    }
+}
+
 /// What identifies one piece of work of a migrator on one feedstock. Two attempts with
 /// equal uids are the same work: a PR recorded under a uid means that work exists.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

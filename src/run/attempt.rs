@@ -109,8 +109,9 @@ pub(super) fn run_migration(
     cx: &Context<'_>,
     migrator: &dyn Migrator,
 ) -> Result<MigrationRun, GraphError> {
-    let plan = migrator.plan(cx.graph);
+    let mut plan = migrator.plan(cx.graph);
     let records = MigrationRecords::load(cx.store, migrator)?;
+    plan.keep_recorded(cx.graph, |f| records.has_work_on(f));
     let schedule = schedule(migrator, &plan, cx.graph, &records, cx.now);
     let mut excluded = BTreeMap::new();
     for (_, rule) in &plan.excluded {

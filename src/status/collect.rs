@@ -115,7 +115,8 @@ pub(crate) fn migration(
     now: i64,
 ) -> Computed {
     let name = migrator.name();
-    let plan = migrator.plan(graph);
+    let mut plan = migrator.plan(graph);
+    plan.keep_recorded(graph, |f| records.has_work_on(f));
     let schedule = schedule(migrator, &plan, graph, records, now);
 
     let members: Vec<NodeId> = schedule.states.keys().copied().collect();

@@ -23,6 +23,11 @@ pub struct MigrationRecords {
 }
 
 impl MigrationRecords {
+    /// True when this migration has any work recorded on the feedstock (any uid).
+    pub fn has_work_on(&self, feedstock: &str) -> bool {
+        self.work.iter().any(|r| r.feedstock == feedstock)
+    }
+
     /// Reads a migration's records (and those of the migrations it waits for).
     pub fn load(store: &Store, migrator: &dyn Migrator) -> Result<MigrationRecords, GraphError> {
         let name = migrator.name();
