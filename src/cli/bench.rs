@@ -9,6 +9,7 @@
 
 mod plan;
 mod site;
+mod workdir;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -138,31 +139,17 @@ fn graph(args: &GraphBenchArgs) -> anyhow::Result<ExitStatus> {
     if args.runs == 0 {
         bail!("--runs must be at least 1");
     }
-    let (work, temporary) = match &args.dir {
-        Some(dir) => (dir.clone(), false),
-        None => (
-            std::env::temp_dir().join(format!("cascade-bench-{}", std::process::id())),
-            true,
-        ),
-    };
-    let result = run_graph_bench(args, &work);
-    if temporary {
-        // Best effort: a leftover temporary directory is not worth failing the report.
-        let _ = fs_err::remove_dir_all(&work);
-    }
-    let report = result?;
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
-    } else {
-        print_report(&mut out, &report)?;
-    }
-    Ok(if args.check && !report.targets_met {
-        ExitStatus::CheckFailed
-    } else {
-        ExitStatus::Success
-    })
+    workdir::run_reported(
+        args.dir.as_deref(),
+        "graph",
+        &workdir::Output {
+            json: args.json,
+            check: args.check,
+        },
+        |work| run_graph_bench(args, work),
+        |report| report.targets_met,
+        |mut out, report| print_report(&mut out, report),
+    )
 }
 
 fn run_graph_bench(args: &GraphBenchArgs, work: &Path) -> anyhow::Result<Report> {

@@ -20,15 +20,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::graph::{self, BuildOptions, NoReporter, Store};
+use crate::graph::Store;
 use crate::migrators::registry::{LoadError, Registry, Sources};
 use crate::migrators::{GraphSnapshot, MigrationRecords, schedule};
 use crate::pinning::load_pinning;
-use crate::universe::{self, DEFAULT_SEED, UniverseOptions};
+use crate::universe::DEFAULT_SEED;
 
 use super::super::ExitStatus;
+use super::workdir;
 
 /// The acceptance target for the median plan + schedule time of all migrations.
 const PLAN_TARGET: Duration = Duration::from_secs(2);
@@ -67,16 +68,6 @@ pub(super) struct PlanBenchArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
-}
-
-/// What a work directory holds. Written before the universe is generated (so the
-/// directory's contents are known to be ours even if the run is killed) and marked
-/// complete once its graph is built.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Marker {
-    size: usize,
-    seed: u64,
-    complete: bool,
 }
 
 /// How the universe and its graph were obtained.
@@ -160,31 +151,17 @@ pub(super) fn run(args: &PlanBenchArgs) -> anyhow::Result<ExitStatus> {
             args.pinning.display()
         );
     }
-    let (work, temporary) = match &args.dir {
-        Some(dir) => (dir.clone(), false),
-        None => (
-            std::env::temp_dir().join(format!("cascade-bench-plan-{}", std::process::id())),
-            true,
-        ),
-    };
-    let result = bench(args, &work);
-    if temporary {
-        // Best effort: a leftover temporary directory is not worth failing the report.
-        let _ = fs_err::remove_dir_all(&work);
-    }
-    let report = result?;
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
-    } else {
-        print_report(&mut out, &report)?;
-    }
-    Ok(if args.check && !report.target_met {
-        ExitStatus::CheckFailed
-    } else {
-        ExitStatus::Success
-    })
+    workdir::run_reported(
+        args.dir.as_deref(),
+        "plan",
+        &workdir::Output {
+            json: args.json,
+            check: args.check,
+        },
+        |work| bench(args, work),
+        |report| report.target_met,
+        |mut out, report| print_report(&mut out, report),
+    )
 }
 
 fn bench(args: &PlanBenchArgs, work: &Path) -> anyhow::Result<Report> {
@@ -296,104 +273,26 @@ fn bench(args: &PlanBenchArgs, work: &Path) -> anyhow::Result<Report> {
     })
 }
 
-/// Generates the universe and builds its graph in `work`, or reuses what a previous run
-/// left there for the same size and seed.
+/// The universe and its graph, as `bench plan` keeps them in its work directory.
+const LAYOUT: workdir::Layout = workdir::Layout {
+    marker: MARKER,
+    database: DATABASE,
+    feedstocks: FEEDSTOCKS,
+    outputs: &[],
+    command: "cascade bench plan",
+};
+
 fn prepare_universe(args: &PlanBenchArgs, work: &Path) -> anyhow::Result<UniverseReport> {
-    let feedstocks = work.join(FEEDSTOCKS);
-    let db = work.join(DATABASE);
-    let marker_path = work.join(MARKER);
-    let wanted = Marker {
-        size: args.size,
-        seed: args.seed,
-        complete: true,
-    };
-    let found = read_marker(&marker_path);
-    let reused = found.as_ref() == Some(&wanted) && feedstocks.is_dir() && db.is_file();
-    let mut generate_ms = None;
-    if !reused {
-        if found.is_some() {
-            // Ours (the marker says so), but for another size or seed, or incomplete.
-            eprintln!("{} holds another universe; replacing it", work.display());
-            if feedstocks.exists() {
-                fs_err::remove_dir_all(&feedstocks)?;
-            }
-            remove_database(&db)?;
-        } else if db.exists() {
-            bail!(
-                "`{}` exists but was not written by `cascade bench plan`; pass another --dir",
-                db.display()
-            );
-        }
-        fs_err::create_dir_all(work)?;
-        write_marker(
-            &marker_path,
-            &Marker {
-                complete: false,
-                ..wanted.clone()
-            },
-        )?;
-        eprintln!(
-            "generating {} feedstocks in {} ...",
-            args.size,
-            feedstocks.display()
-        );
-        let made = universe::generate(
-            &UniverseOptions {
-                size: args.size,
-                seed: args.seed,
-            },
-            &feedstocks,
-        )
-        .with_context(|| format!("generating the universe in `{}`", feedstocks.display()))?;
-        generate_ms = Some(made.wall_ms);
-    }
-    eprintln!(
-        "building the graph into {} ({}) ...",
-        db.display(),
-        if reused { "incremental" } else { "cold" }
-    );
-    let built = graph::build(
-        &BuildOptions {
-            feedstocks_dir: feedstocks.clone(),
-            db_path: db.clone(),
-        },
-        &NoReporter,
-    )
-    .with_context(|| format!("building the graph of `{}`", feedstocks.display()))?;
-    if !reused {
-        write_marker(&marker_path, &wanted)?;
-    }
+    let prepared = workdir::prepare_universe(&LAYOUT, work, args.size, args.seed)?;
     Ok(UniverseReport {
         size: args.size,
         seed: args.seed,
-        reused,
-        generate_ms,
-        build_ms: built.wall_ms,
-        nodes: built.nodes,
-        edges: built.edges,
+        reused: prepared.reused,
+        generate_ms: prepared.generate_ms,
+        build_ms: prepared.build.wall_ms,
+        nodes: prepared.build.nodes,
+        edges: prepared.build.edges,
     })
-}
-
-/// The marker of a work directory; `None` when absent or unreadable (then the directory
-/// is not known to be ours, and nothing in it is removed).
-fn read_marker(path: &Path) -> Option<Marker> {
-    let text = fs_err::read_to_string(path).ok()?;
-    serde_json::from_str(&text).ok()
-}
-
-fn write_marker(path: &Path, marker: &Marker) -> anyhow::Result<()> {
-    fs_err::write(path, serde_json::to_string(marker)?)?;
-    Ok(())
-}
-
-fn remove_database(db: &Path) -> anyhow::Result<()> {
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let path = PathBuf::from(format!("{}{suffix}", db.display()));
-        if path.exists() {
-            fs_err::remove_file(&path)?;
-        }
-    }
-    Ok(())
 }
 
 fn unix_now() -> i64 {

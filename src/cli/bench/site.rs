@@ -23,10 +23,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::graph::Store;
-use crate::graph::{self, BuildOptions, NoReporter, SnapshotCi, SnapshotMergeable, SnapshotState};
+use crate::graph::{SnapshotCi, SnapshotMergeable, SnapshotState};
 use crate::migrators::GraphSnapshot;
 use crate::migrators::registry::{Registry, Sources};
 use crate::pinning::load_pinning;
@@ -35,9 +35,10 @@ use crate::status::model::{
 };
 use crate::status::site::{self, SiteOptions, SiteSummary};
 use crate::status::{self, StatusReport};
-use crate::universe::{self, DEFAULT_SEED, UniverseOptions};
+use crate::universe::DEFAULT_SEED;
 
 use super::super::ExitStatus;
+use super::workdir;
 
 /// The acceptance targets.
 const BUILD_TARGET: Duration = Duration::from_secs(5);
@@ -89,13 +90,6 @@ pub(super) struct SiteBenchArgs {
     json: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Marker {
-    size: usize,
-    seed: u64,
-    complete: bool,
-}
-
 /// One measured round.
 #[derive(Debug, Clone, Serialize)]
 struct Round {
@@ -144,31 +138,17 @@ pub(super) fn run(args: &SiteBenchArgs) -> anyhow::Result<ExitStatus> {
             args.pinning.display()
         );
     }
-    let (work, temporary) = match &args.dir {
-        Some(dir) => (dir.clone(), false),
-        None => (
-            std::env::temp_dir().join(format!("cascade-bench-site-{}", std::process::id())),
-            true,
-        ),
-    };
-    let result = bench(args, &work);
-    if temporary {
-        // Best effort: a leftover temporary directory is not worth failing the report.
-        let _ = fs_err::remove_dir_all(&work);
-    }
-    let report = result?;
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
-    } else {
-        print_report(&mut out, &report)?;
-    }
-    Ok(if args.check && !report.targets_met {
-        ExitStatus::CheckFailed
-    } else {
-        ExitStatus::Success
-    })
+    workdir::run_reported(
+        args.dir.as_deref(),
+        "site",
+        &workdir::Output {
+            json: args.json,
+            check: args.check,
+        },
+        |work| bench(args, work),
+        |report| report.targets_met,
+        |mut out, report| print_report(&mut out, report),
+    )
 }
 
 fn bench(args: &SiteBenchArgs, work: &Path) -> anyhow::Result<Report> {
@@ -375,72 +355,19 @@ fn recount(migration: &mut MigrationStatus) {
     p.fraction_done_or_in_pr = (p.done + p.in_pr) as f64 / total;
 }
 
-/// Generates the universe and builds its graph in `work`, or reuses what a previous run
-/// left there for the same size and seed; returns whether it was reused.
+/// The universe and its graph, as `bench site` keeps them in its work directory.
+const LAYOUT: workdir::Layout = workdir::Layout {
+    marker: MARKER,
+    database: DATABASE,
+    feedstocks: FEEDSTOCKS,
+    outputs: &[SITE],
+    command: "cascade bench site",
+};
+
+/// Makes `work` hold the universe and its graph; returns whether a previous run's was
+/// reused.
 fn prepare_universe(args: &SiteBenchArgs, work: &Path) -> anyhow::Result<bool> {
-    let feedstocks = work.join(FEEDSTOCKS);
-    let db = work.join(DATABASE);
-    let marker_path = work.join(MARKER);
-    let wanted = Marker {
-        size: args.size,
-        seed: args.seed,
-        complete: true,
-    };
-    let found: Option<Marker> = fs_err::read_to_string(&marker_path)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok());
-    if found.as_ref() == Some(&wanted) && feedstocks.is_dir() && db.is_file() {
-        return Ok(true);
-    }
-    if found.is_some() {
-        eprintln!("{} holds another universe; replacing it", work.display());
-        for path in [&feedstocks, &work.join(SITE)] {
-            if path.exists() {
-                fs_err::remove_dir_all(path)?;
-            }
-        }
-    } else if db.exists() || feedstocks.exists() {
-        bail!(
-            "`{}` holds files not written by `cascade bench site`; pass another --dir",
-            work.display()
-        );
-    }
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let path = PathBuf::from(format!("{}{suffix}", db.display()));
-        if path.exists() {
-            fs_err::remove_file(&path)?;
-        }
-    }
-    fs_err::create_dir_all(work)?;
-    let incomplete = Marker {
-        complete: false,
-        ..wanted.clone()
-    };
-    fs_err::write(&marker_path, serde_json::to_string(&incomplete)?)?;
-    eprintln!(
-        "generating {} feedstocks in {} ...",
-        args.size,
-        feedstocks.display()
-    );
-    universe::generate(
-        &UniverseOptions {
-            size: args.size,
-            seed: args.seed,
-        },
-        &feedstocks,
-    )
-    .with_context(|| format!("generating the universe in `{}`", feedstocks.display()))?;
-    eprintln!("building the graph into {} ...", db.display());
-    graph::build(
-        &BuildOptions {
-            feedstocks_dir: feedstocks.clone(),
-            db_path: db.clone(),
-        },
-        &NoReporter,
-    )
-    .with_context(|| format!("building the graph of `{}`", feedstocks.display()))?;
-    fs_err::write(&marker_path, serde_json::to_string(&wanted)?)?;
-    Ok(false)
+    Ok(workdir::prepare_universe(&LAYOUT, work, args.size, args.seed)?.reused)
 }
 
 fn ms(duration: Duration) -> u64 {
