@@ -19,8 +19,9 @@ mod snapshot;
 pub mod version;
 
 pub use engine::{
-    BACKOFF_BASE_SECONDS, BACKOFF_MAX_EXPONENT, DoneKind, MAX_PR_LIMIT, MigrationRecords,
-    NodeState, ReadyNode, Schedule, StateCounts, attempt_key, pr_limit, retry_at, schedule,
+    BACKOFF_BASE_SECONDS, BACKOFF_MAX_EXPONENT, Condensation, DoneKind, MAX_PR_LIMIT,
+    MigrationRecords, NodeState, ReadyNode, Schedule, StateCounts, attempt_key, pr_limit, retry_at,
+    schedule,
 };
 
 pub use migrator::{

@@ -11,8 +11,7 @@
 //! so memory stays bounded, as the engine's ready-order counts are. The engine keeps its
 //! counter private and counts every descendant; status also needs the not-done ones.
 
-use petgraph::algo::tarjan_scc;
-use petgraph::graph::{DiGraph, NodeIndex};
+use crate::migrators::Condensation as Condensed;
 
 /// At most this many `u64` words of bitsets per block (16 MiB).
 const BLOCK_WORDS_BUDGET: usize = 2 * 1024 * 1024;
@@ -30,66 +29,6 @@ pub(crate) struct Shape {
     /// The longest chain of not-done components, root first, as one member per
     /// component (the lowest-indexed not-done member). Empty when everything is done.
     pub critical_chain: Vec<u32>,
-}
-
-/// Strongly connected components in reverse topological order (every component after
-/// all it reaches) and the edges between them.
-struct Condensed {
-    component: Vec<u32>,
-    members: Vec<Vec<u32>>,
-    successors: Vec<Vec<u32>>,
-}
-
-impl Condensed {
-    fn new(len: usize, edges: &[(u32, u32)]) -> Condensed {
-        let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(len, edges.len());
-        for _ in 0..len {
-            graph.add_node(());
-        }
-        for &(parent, child) in edges {
-            if parent != child && (parent as usize) < len && (child as usize) < len {
-                graph.add_edge(
-                    NodeIndex::new(parent as usize),
-                    NodeIndex::new(child as usize),
-                    (),
-                );
-            }
-        }
-        let sccs = tarjan_scc(&graph);
-        let mut component = vec![0u32; len];
-        let mut members = Vec::with_capacity(sccs.len());
-        for (c, scc) in sccs.into_iter().enumerate() {
-            let mut list: Vec<u32> = scc.iter().map(|n| n.index() as u32).collect();
-            list.sort_unstable();
-            for &m in &list {
-                component[m as usize] = c as u32;
-            }
-            members.push(list);
-        }
-        let mut successors = vec![Vec::new(); members.len()];
-        for &(parent, child) in edges {
-            let (Some(&from), Some(&to)) = (
-                component.get(parent as usize),
-                component.get(child as usize),
-            ) else {
-                continue;
-            };
-            if from != to
-                && let Some(list) = successors.get_mut(from as usize)
-            {
-                list.push(to);
-            }
-        }
-        for list in &mut successors {
-            list.sort_unstable();
-            list.dedup();
-        }
-        Condensed {
-            component,
-            members,
-            successors,
-        }
-    }
 }
 
 impl Shape {

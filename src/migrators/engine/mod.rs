@@ -34,6 +34,7 @@
 //! randomly); an open PR under an older uid keeps the node in PR (the bot opens a
 //! second PR beside it).
 
+mod condense;
 mod pace;
 mod reach;
 mod records;
@@ -47,6 +48,7 @@ use crate::graph::{WorkOutcome, WorkRecord};
 use super::migrator::{MigrationPlan, Migrator, Settings};
 use super::snapshot::{GraphSnapshot, NodeId};
 
+pub use condense::Condensation;
 pub use pace::{BACKOFF_BASE_SECONDS, BACKOFF_MAX_EXPONENT, MAX_PR_LIMIT, pr_limit, retry_at};
 pub use records::{MigrationRecords, attempt_key};
 pub use state::{DoneKind, NodeState, ReadyNode, Schedule, StateCounts};

@@ -8,8 +8,7 @@
 //! whatever the size). That is `O(blocks × (V + E) × words)` word operations with no
 //! per-node search — tens of milliseconds for 25,000 members and 150,000 edges.
 
-use petgraph::algo::tarjan_scc;
-use petgraph::graph::{DiGraph, NodeIndex};
+use super::condense::Condensation;
 
 /// Bitset words per component and block are chosen so that one block's bitsets take at
 /// most this many `u64`s (16 MiB).
@@ -33,50 +32,14 @@ impl Reach {
     /// Builds the components of `len` members with edges `parent → child` (member
     /// indices; out-of-range and self edges are ignored).
     pub(super) fn new(len: usize, edges: &[(u32, u32)]) -> Reach {
-        let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(len, edges.len());
-        for _ in 0..len {
-            graph.add_node(());
-        }
-        for &(parent, child) in edges {
-            if parent != child && (parent as usize) < len && (child as usize) < len {
-                graph.add_edge(
-                    NodeIndex::new(parent as usize),
-                    NodeIndex::new(child as usize),
-                    (),
-                );
-            }
-        }
-        // Tarjan yields components in reverse topological order: a component comes
-        // after every component reachable from it.
-        let sccs = tarjan_scc(&graph);
-        let mut component = vec![0u32; len];
-        let mut order = Vec::with_capacity(sccs.len());
-        for (c, scc) in sccs.into_iter().enumerate() {
-            let members: Vec<u32> = scc.iter().map(|n| n.index() as u32).collect();
-            for &m in &members {
-                component[m as usize] = c as u32;
-            }
-            order.push(members);
-        }
-        let mut successors = vec![Vec::new(); order.len()];
-        for &(parent, child) in edges {
-            let (Some(&from), Some(&to)) = (
-                component.get(parent as usize),
-                component.get(child as usize),
-            ) else {
-                continue;
-            };
-            if from != to {
-                successors[from as usize].push(to);
-            }
-        }
-        for list in &mut successors {
-            list.sort_unstable();
-            list.dedup();
-        }
-        Reach {
+        let Condensation {
             component,
+            members: order,
+            successors,
+        } = Condensation::new(len, edges);
+        Reach {
             descendants: Vec::new(),
+            component,
             order,
             successors,
         }
