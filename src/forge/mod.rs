@@ -62,6 +62,15 @@ pub trait Forge {
     /// The current state of a PR.
     fn pr(&self, feedstock: &str, number: u64) -> Result<PullRequest, ForgeError>;
 
+    /// The current state of many PRs, one result per `(feedstock, number)` in the order
+    /// asked. A forge that can batch overrides it (GitHub: one GraphQL request per 100
+    /// PRs); the default asks one at a time.
+    fn prs(&self, refs: &[(String, u64)]) -> Vec<Result<PullRequest, ForgeError>> {
+        refs.iter()
+            .map(|(feedstock, number)| self.pr(feedstock, *number))
+            .collect()
+    }
+
     /// Closes a PR without merging (a no-op when it is already closed or merged).
     fn close_pr(&self, feedstock: &str, number: u64) -> Result<PullRequest, ForgeError>;
 

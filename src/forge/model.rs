@@ -264,6 +264,29 @@ pub enum ForgeError {
         /// The branch name.
         branch: String,
     },
+    /// The forge's rate limit, or cascade's own budget for content-creating requests, is
+    /// spent. Nothing half-done is left behind: the run stops here, records what it did,
+    /// and the next run picks the work up again.
+    #[error("rate limit reached: {message}{}", resets_hint(.resets_at))]
+    RateLimited {
+        /// What ran out (``GitHub core limit``, ``cascade's budget of 500 creates per hour``).
+        message: String,
+        /// When it refills (Unix seconds), when known.
+        resets_at: Option<i64>,
+    },
+    /// Credentials are missing or were refused. Never contains the credential itself.
+    #[error("authentication failed: {0}")]
+    Auth(String),
+    /// Any other failure of the forge's API, naming the request.
+    #[error("{context}: {}{message}", status_prefix(.status))]
+    Api {
+        /// The request (``GET /repos/conda-forge/zlib-feedstock/pulls/12``).
+        context: String,
+        /// The HTTP status, when a response came back.
+        status: Option<u16>,
+        /// The forge's message, with any credential removed.
+        message: String,
+    },
     /// An argument was rejected before anything was changed: a bad name, a path leaving
     /// the repository, an empty label.
     #[error("invalid {what}: {reason}")]
@@ -273,6 +296,30 @@ pub enum ForgeError {
         /// Why.
         reason: String,
     },
+}
+
+impl ForgeError {
+    /// True when the whole run should stop now and resume next time (a spent rate limit),
+    /// rather than record a failure on one feedstock and go on.
+    pub fn stops_run(&self) -> bool {
+        matches!(self, ForgeError::RateLimited { .. })
+    }
+}
+
+/// `; resets at <UTC time>` for [`ForgeError::RateLimited`].
+fn resets_hint(resets_at: &Option<i64>) -> String {
+    match resets_at.and_then(|at| jiff::Timestamp::from_second(at).ok()) {
+        Some(at) => format!("; resets at {}", at.strftime("%Y-%m-%d %H:%M:%S UTC")),
+        None => String::new(),
+    }
+}
+
+/// `HTTP <status>: ` for [`ForgeError::Api`].
+fn status_prefix(status: &Option<u16>) -> String {
+    match status {
+        Some(status) => format!("HTTP {status}: "),
+        None => String::new(),
+    }
 }
 
 /// ` on `<feedstock>`` for [`ForgeError::NoSuchPr`], nothing when the lookup was by
