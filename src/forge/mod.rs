@@ -7,6 +7,7 @@
 //! PRs through it. Every method is idempotent where the real forge allows it, so a run
 //! killed at any point can simply be run again.
 
+pub mod github;
 pub mod local;
 mod model;
 

@@ -146,6 +146,10 @@ pub struct PullRequest {
     pub ci: CiStatus,
     /// Mergeability.
     pub mergeable: Mergeable,
+    /// Someone other than the bot (or the linter) committed to the head branch: the bot
+    /// never closes such a PR for its conflicts (reference §5.2), a maintainer is on it.
+    #[serde(default)]
+    pub other_committers: bool,
     /// The head commit id.
     pub head_sha: String,
     /// Where a human looks at it (a URL, or a `local://` reference).

@@ -441,6 +441,8 @@ fn pr_from_row(row: &Row<'_>) -> rusqlite::Result<PrRecord> {
             labels,
             ci: parsed(row, 11, CiStatus::parse)?,
             mergeable: parsed(row, 12, Mergeable::parse)?,
+            // The local forge's PR branches are written by the bot alone.
+            other_committers: false,
             head_sha: row.get(13)?,
             created_at: row.get(15)?,
             updated_at: row.get(16)?,
