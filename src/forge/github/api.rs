@@ -209,6 +209,12 @@ impl Api {
         self.request(Method::GET, path, None, true)
     }
 
+    /// A GET of a content-addressed resource (a git blob or tree by SHA): its answer
+    /// never changes, so it is neither conditional nor kept in the cache.
+    pub fn get_immutable(&self, path: &str) -> Result<Reply, ForgeError> {
+        self.request(Method::GET, path, None, false)
+    }
+
     /// Every page of a list (`Link: rel="next"`), each page a conditional GET.
     pub fn get_all<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, ForgeError> {
         let mut items = Vec::new();
@@ -300,6 +306,8 @@ impl Api {
         {
             return Ok(client.clone());
         }
+        // octocrab's middleware spawns onto the runtime it is built in.
+        let _entered = self.runtime.enter();
         let client = Octocrab::builder()
             .base_uri(self.base.as_str())
             .map_err(|e| ForgeError::Api {
@@ -383,7 +391,7 @@ impl Api {
                 ..reply
             };
             match classify(&reply) {
-                Verdict::Done => return self.finish(path, reply, cached.as_ref()),
+                Verdict::Done => return self.finish(path, reply, cached.as_ref(), conditional),
                 Verdict::Unauthorized => {
                     return Err(ForgeError::Auth(format!(
                         "{context}: GitHub refused the credentials (HTTP {}: {})",
@@ -459,6 +467,7 @@ impl Api {
         path: &str,
         reply: Reply,
         cached: Option<&Cached>,
+        conditional: bool,
     ) -> Result<Reply, ForgeError> {
         if reply.status == 304 {
             self.counters.not_modified.fetch_add(1, Ordering::Relaxed);
@@ -476,7 +485,7 @@ impl Api {
                 ..reply
             });
         }
-        if reply.context.starts_with("GET ") && reply.status == 200 {
+        if conditional && reply.context.starts_with("GET ") && reply.status == 200 {
             let header = |name: &str| {
                 reply
                     .headers

@@ -123,29 +123,29 @@ impl Budget {
                 resets_at: Some(frees_at / 1000),
             });
         }
-        let mut wait_until = now;
         let per_minute = self.limits.creates_per_minute as usize;
         let minute: Vec<i64> = hour.into_iter().filter(|at| *at >= now - 60_000).collect();
+        let mut wait_until = now;
         if minute.len() >= per_minute {
-            let frees = minute
+            wait_until = minute
                 .get(minute.len() - per_minute.max(1))
                 .map_or(now, |at| at + 60_000);
-            wait_until = wait_until.max(frees);
+            let wait = u64::try_from(wait_until - now).unwrap_or(0);
+            if wait > self.limits.max_wait_secs.saturating_mul(1000) {
+                return Err(ForgeError::RateLimited {
+                    message: format!(
+                        "cascade's budget of {} content-creating requests per minute is spent",
+                        self.limits.creates_per_minute
+                    ),
+                    resets_at: Some(wait_until / 1000),
+                });
+            }
         }
         if let Some(previous) = *last {
             let spacing = i64::try_from(self.limits.create_spacing_ms).unwrap_or(i64::MAX);
             wait_until = wait_until.max(previous.saturating_add(spacing));
         }
         let wait = u64::try_from(wait_until - now).unwrap_or(0);
-        if wait > self.limits.max_wait_secs.saturating_mul(1000) {
-            return Err(ForgeError::RateLimited {
-                message: format!(
-                    "cascade's budget of {} content-creating requests per minute is spent",
-                    self.limits.creates_per_minute
-                ),
-                resets_at: Some(wait_until / 1000),
-            });
-        }
         if wait > 0 {
             tracing::debug!(wait_ms = wait, "spacing content-creating requests");
             std::thread::sleep(Duration::from_millis(wait));
