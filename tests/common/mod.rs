@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod emulator;
+
 /// A directory of the real conda-forge data beside the project (`../shared/data/<relative>`),
 /// or `None` with a message on stderr when it is absent (a fresh clone without
 /// `../shared`), so the calling test can return early and count as skipped.
