@@ -1,88 +1,710 @@
-//! PLACEHOLDER — being written (issue 7 helper "prs"). Forks and PRs over REST.
+//! Forks and PRs over REST: make sure the bot's fork exists, find, open, update, close,
+//! comment on and label PRs, and read one PR's state.
+//!
+//! Every call matches the local forge's semantics (`forge/local`), so the run loop cannot
+//! tell them apart: opening is idempotent (an open PR with the same head is returned, and
+//! GitHub's 422 "already exists" is treated as found), closing a closed PR is a no-op,
+//! deleting a missing branch is fine. Reads are conditional GETs through [`Api::get`];
+//! after a change, the cached answers it made stale are dropped.
+//!
+//! Not done here: syncing an existing fork's default branch. The run loop pushes branches
+//! made on upstream's base commit, so a stale fork default branch changes nothing.
 
-use super::api::Api;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use http::Method;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::api::{Api, Reply};
+use super::ci::{self, CommitHome};
 use super::config::GitHubConfig;
-use crate::forge::{ForgeError, NewPullRequest, PullRequest};
+use super::repo_name;
+use crate::forge::{CiStatus, ForgeError, Mergeable, NewPullRequest, PrState, PullRequest};
 
-fn pending(what: &str) -> ForgeError {
-    ForgeError::Api {
-        context: what.to_owned(),
-        status: None,
-        message: "not built yet".to_owned(),
+/// Accounts whose commits on a PR branch do not make it someone else's PR: the linter,
+/// the admin web services, and `web-flow` (GitHub's committer for merges made in the
+/// web UI, e.g. "Update branch"). The bot itself is added from the configuration.
+const BOT_COMPANIONS: &[&str] = &["conda-forge-linter", "conda-forge-admin", "web-flow"];
+
+/// Waits between checks for a fork GitHub is still creating (it does so asynchronously).
+const FORK_POLLS_MS: &[u64] = &[250, 500, 1000, 2000, 4000, 8000];
+
+/// A PR as the REST API returns it (`GET /pulls/{n}`, list items, create and update
+/// answers), only the fields read: lean on purpose, so API drift and the emulator's
+/// shapes do not break it.
+#[derive(Debug, Deserialize)]
+struct RestPull {
+    number: u64,
+    /// `open` or `closed` (merged PRs are `closed` with `merged_at`).
+    state: String,
+    #[serde(default)]
+    draft: Option<bool>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    html_url: Option<String>,
+    head: RestHead,
+    base: RestHead,
+    #[serde(default)]
+    merged_at: Option<String>,
+    #[serde(default)]
+    mergeable: Option<bool>,
+    #[serde(default)]
+    mergeable_state: Option<String>,
+    #[serde(default)]
+    labels: Vec<RestLabel>,
+    created_at: String,
+    updated_at: String,
+    #[serde(default)]
+    closed_at: Option<String>,
+}
+
+/// `head` / `base` of a PR.
+#[derive(Debug, Deserialize)]
+struct RestHead {
+    #[serde(rename = "ref")]
+    name: String,
+    #[serde(default)]
+    sha: String,
+    /// `owner:branch`.
+    #[serde(default)]
+    label: Option<String>,
+    /// Null when the fork was deleted.
+    #[serde(default)]
+    repo: Option<RestRepo>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RestRepo {
+    full_name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct RestLabel {
+    name: String,
+}
+
+/// A repository as `GET /repos/{owner}/{repo}` returns it, the fields read.
+#[derive(Debug, Deserialize)]
+struct RestRepository {
+    #[serde(default)]
+    fork: bool,
+}
+
+/// One item of `GET /pulls/{n}/commits`. `author`/`committer` are the GitHub accounts
+/// (null, or `{}`, when the e-mail matches none); `commit.author` is the git identity.
+#[derive(Debug, Deserialize)]
+struct RestCommit {
+    #[serde(default)]
+    author: Option<Account>,
+    #[serde(default)]
+    committer: Option<Account>,
+    commit: GitCommit,
+}
+
+#[derive(Debug, Deserialize)]
+struct Account {
+    #[serde(default)]
+    login: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct GitCommit {
+    #[serde(default)]
+    author: Option<GitIdentity>,
+}
+
+#[derive(Debug, Deserialize)]
+struct GitIdentity {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// Creates the bot's fork of the feedstock when it has none, and waits until GitHub
+/// answers for it.
+pub(super) fn ensure_fork(
+    api: &Api,
+    config: &GitHubConfig,
+    feedstock: &str,
+) -> Result<(), ForgeError> {
+    let fork = repo_path(&config.bot_user, feedstock);
+    if fork_exists(api, config, feedstock, &fork)? {
+        return Ok(());
+    }
+    let upstream = repo_path(&config.org, feedstock);
+    let reply = api.send(Method::POST, &format!("{upstream}/forks"), Some(&json!({})))?;
+    match reply.status {
+        200..=299 => {}
+        404 => return Err(ForgeError::NoSuchFeedstock(feedstock.to_owned())),
+        _ => return Err(refusal(api, &reply, feedstock)),
+    }
+    api.invalidate(&fork)?;
+    for wait in FORK_POLLS_MS {
+        if fork_exists(api, config, feedstock, &fork)? {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(*wait));
+    }
+    if fork_exists(api, config, feedstock, &fork)? {
+        return Ok(());
+    }
+    Err(ForgeError::Api {
+        context: format!("POST {upstream}/forks"),
+        status: Some(reply.status),
+        message: format!(
+            "GitHub accepted the fork but `{}/{}` did not appear within {} s",
+            config.bot_user,
+            repo_name(feedstock),
+            FORK_POLLS_MS.iter().sum::<u64>() / 1000
+        ),
+    })
+}
+
+/// Whether the bot's repository of that name exists; an existing repository that is no
+/// fork is refused (a PR from it could not target upstream).
+fn fork_exists(
+    api: &Api,
+    config: &GitHubConfig,
+    feedstock: &str,
+    fork: &str,
+) -> Result<bool, ForgeError> {
+    let reply = api.get(fork)?;
+    if reply.status == 404 {
+        return Ok(false);
+    }
+    let repository: RestRepository = parse(api, &reply)?;
+    if !repository.fork {
+        return Err(ForgeError::Invalid {
+            what: format!("repository `{}/{}`", config.bot_user, repo_name(feedstock)),
+            reason: format!(
+                "it exists but is not a fork of `{}/{}`",
+                config.org,
+                repo_name(feedstock)
+            ),
+        });
+    }
+    Ok(true)
+}
+
+/// The open PR from the bot's `branch` on this feedstock.
+pub(super) fn find_open_pr(
+    api: &Api,
+    config: &GitHubConfig,
+    feedstock: &str,
+    branch: &str,
+) -> Result<Option<PullRequest>, ForgeError> {
+    let reply = api.get(&open_list_path(config, feedstock, branch))?;
+    if reply.status == 404 {
+        return Err(ForgeError::NoSuchFeedstock(feedstock.to_owned()));
+    }
+    let list: Vec<RestPull> = parse(api, &reply)?;
+    let head_label = format!("{}:{branch}", config.bot_user);
+    let found = list.into_iter().find(|pr| {
+        pr.state == "open"
+            && pr.head.name == branch
+            && pr
+                .head
+                .label
+                .as_deref()
+                .is_none_or(|label| label.eq_ignore_ascii_case(&head_label))
+    });
+    found
+        .map(|raw| complete(api, config, feedstock, raw))
+        .transpose()
+}
+
+/// Opens a PR from the bot's fork, or returns the open one with the same head.
+pub(super) fn open_pr(
+    api: &Api,
+    config: &GitHubConfig,
+    pr: &NewPullRequest,
+) -> Result<PullRequest, ForgeError> {
+    if let Some(existing) = find_open_pr(api, config, &pr.feedstock, &pr.head)? {
+        return Ok(existing);
+    }
+    let body = json!({
+        "title": pr.title,
+        "body": pr.body,
+        "head": format!("{}:{}", config.bot_user, pr.head),
+        "base": pr.base,
+        "maintainer_can_modify": true,
+    });
+    let path = format!("{}/pulls", repo_path(&config.org, &pr.feedstock));
+    let reply = api.send(Method::POST, &path, Some(&body))?;
+    api.invalidate(&open_list_path(config, &pr.feedstock, &pr.head))?;
+    match reply.status {
+        200..=299 => {
+            let raw: RestPull = parse(api, &reply)?;
+            complete(api, config, &pr.feedstock, raw)
+        }
+        404 => Err(ForgeError::NoSuchFeedstock(pr.feedstock.clone())),
+        422 if reply.message().contains("already exists") => {
+            // Someone (an earlier, killed run) opened it between the look-up and now.
+            find_open_pr(api, config, &pr.feedstock, &pr.head)?.ok_or_else(|| failure(api, &reply))
+        }
+        _ => Err(refusal(api, &reply, &pr.feedstock)),
     }
 }
 
-pub(super) fn ensure_fork(
-    _api: &Api,
-    _config: &GitHubConfig,
-    _feedstock: &str,
-) -> Result<(), ForgeError> {
-    Err(pending("ensure_fork"))
-}
-pub(super) fn find_open_pr(
-    _api: &Api,
-    _config: &GitHubConfig,
-    _feedstock: &str,
-    _branch: &str,
-) -> Result<Option<PullRequest>, ForgeError> {
-    Err(pending("find_open_pr"))
-}
-pub(super) fn open_pr(
-    _api: &Api,
-    _config: &GitHubConfig,
-    _pr: &NewPullRequest,
-) -> Result<PullRequest, ForgeError> {
-    Err(pending("open_pr"))
-}
+/// Replaces the title and body of an open PR.
 pub(super) fn update_pr(
-    _api: &Api,
-    _config: &GitHubConfig,
-    _feedstock: &str,
-    _number: u64,
-    _title: &str,
-    _body: &str,
+    api: &Api,
+    config: &GitHubConfig,
+    feedstock: &str,
+    number: u64,
+    title: &str,
+    body: &str,
 ) -> Result<PullRequest, ForgeError> {
-    Err(pending("update_pr"))
+    let current = fetch(api, config, feedstock, number)?;
+    let state = state_of(&current);
+    if state != PrState::Open {
+        return Err(ForgeError::NotOpen {
+            feedstock: feedstock.to_owned(),
+            number,
+            state,
+        });
+    }
+    let path = pull_path(config, feedstock, number);
+    let change = json!({ "title": title, "body": body });
+    let reply = api.send(Method::PATCH, &path, Some(&change))?;
+    api.invalidate(&path)?;
+    let raw = changed(api, &reply, feedstock, number)?;
+    complete(api, config, feedstock, raw)
 }
+
+/// The state of PR `number`.
 pub(super) fn pr(
-    _api: &Api,
-    _config: &GitHubConfig,
-    _feedstock: &str,
-    _number: u64,
+    api: &Api,
+    config: &GitHubConfig,
+    feedstock: &str,
+    number: u64,
 ) -> Result<PullRequest, ForgeError> {
-    Err(pending("pr"))
+    let raw = fetch(api, config, feedstock, number)?;
+    complete(api, config, feedstock, raw)
 }
+
+/// Closes an open PR; a closed or merged one is returned as it is.
 pub(super) fn close_pr(
-    _api: &Api,
-    _config: &GitHubConfig,
-    _feedstock: &str,
-    _number: u64,
+    api: &Api,
+    config: &GitHubConfig,
+    feedstock: &str,
+    number: u64,
 ) -> Result<PullRequest, ForgeError> {
-    Err(pending("close_pr"))
+    let current = fetch(api, config, feedstock, number)?;
+    if state_of(&current) != PrState::Open {
+        return complete(api, config, feedstock, current);
+    }
+    let path = pull_path(config, feedstock, number);
+    let reply = api.send(Method::PATCH, &path, Some(&json!({ "state": "closed" })))?;
+    api.invalidate(&path)?;
+    api.invalidate(&open_list_path(config, feedstock, &current.head.name))?;
+    let raw = changed(api, &reply, feedstock, number)?;
+    complete(api, config, feedstock, raw)
 }
+
+/// Comments on PR `number` (PRs are issues for comments and labels).
 pub(super) fn comment(
-    _api: &Api,
-    _config: &GitHubConfig,
-    _feedstock: &str,
-    _number: u64,
-    _body: &str,
+    api: &Api,
+    config: &GitHubConfig,
+    feedstock: &str,
+    number: u64,
+    body: &str,
 ) -> Result<(), ForgeError> {
-    Err(pending("comment"))
+    let path = format!("{}/comments", issue_path(config, feedstock, number));
+    let reply = api.send(Method::POST, &path, Some(&json!({ "body": body })))?;
+    changed_any(api, &reply, feedstock, number)
 }
+
+/// Deletes the bot's fork branch; a branch (or fork) already gone is fine.
 pub(super) fn delete_branch(
-    _api: &Api,
-    _config: &GitHubConfig,
-    _feedstock: &str,
-    _branch: &str,
+    api: &Api,
+    config: &GitHubConfig,
+    feedstock: &str,
+    branch: &str,
 ) -> Result<(), ForgeError> {
-    Err(pending("delete_branch"))
+    let path = format!(
+        "{}/git/refs/heads/{}",
+        repo_path(&config.bot_user, feedstock),
+        encode_path(branch)
+    );
+    let reply = api.send(Method::DELETE, &path, None)?;
+    match reply.status {
+        200..=299 | 404 | 422 => Ok(()),
+        _ => Err(refusal(api, &reply, feedstock)),
+    }
 }
+
+/// Adds labels to PR `number`.
 pub(super) fn add_labels(
-    _api: &Api,
-    _config: &GitHubConfig,
-    _feedstock: &str,
-    _number: u64,
-    _labels: &[&str],
+    api: &Api,
+    config: &GitHubConfig,
+    feedstock: &str,
+    number: u64,
+    labels: &[&str],
 ) -> Result<(), ForgeError> {
-    Err(pending("add_labels"))
+    if let Some(bad) = labels.iter().find(|l| l.trim().is_empty()) {
+        return Err(ForgeError::Invalid {
+            what: format!("label `{bad}` for PR #{number} on `{feedstock}`"),
+            reason: "a label needs a name".to_owned(),
+        });
+    }
+    if labels.is_empty() {
+        return Ok(());
+    }
+    let path = format!("{}/labels", issue_path(config, feedstock, number));
+    let reply = api.send(Method::POST, &path, Some(&json!({ "labels": labels })))?;
+    api.invalidate(&pull_path(config, feedstock, number))?;
+    changed_any(api, &reply, feedstock, number)
+}
+
+/// `GET /pulls/{n}`: the raw PR, or [`ForgeError::NoSuchPr`].
+fn fetch(
+    api: &Api,
+    config: &GitHubConfig,
+    feedstock: &str,
+    number: u64,
+) -> Result<RestPull, ForgeError> {
+    let reply = api.get(&pull_path(config, feedstock, number))?;
+    if reply.status == 404 {
+        return Err(no_such_pr(feedstock, number));
+    }
+    parse(api, &reply)
+}
+
+/// The answer to a PATCH of a PR.
+fn changed(api: &Api, reply: &Reply, feedstock: &str, number: u64) -> Result<RestPull, ForgeError> {
+    if reply.status == 404 {
+        return Err(no_such_pr(feedstock, number));
+    }
+    if !reply.is_success() {
+        return Err(refusal(api, reply, feedstock));
+    }
+    parse(api, reply)
+}
+
+/// The answer to a comment or label request, whose body is not needed.
+fn changed_any(api: &Api, reply: &Reply, feedstock: &str, number: u64) -> Result<(), ForgeError> {
+    match reply.status {
+        200..=299 => Ok(()),
+        404 => Err(no_such_pr(feedstock, number)),
+        _ => Err(refusal(api, reply, feedstock)),
+    }
+}
+
+/// Makes the trait's [`PullRequest`] of a REST PR: CI for open PRs (closed ones no longer
+/// change), and — only for open, conflicted PRs, to save a request — whether anyone but
+/// the bot committed to it.
+fn complete(
+    api: &Api,
+    config: &GitHubConfig,
+    feedstock: &str,
+    raw: RestPull,
+) -> Result<PullRequest, ForgeError> {
+    let state = state_of(&raw);
+    let mergeable = mergeable_of(state, raw.mergeable, raw.mergeable_state.as_deref());
+    let context = format!("PR #{} on `{feedstock}`", raw.number);
+    let ci = if state == PrState::Open && !raw.head.sha.is_empty() {
+        let upstream = format!("{}/{}", config.org, repo_name(feedstock));
+        let fork = raw
+            .head
+            .repo
+            .as_ref()
+            .map(|r| r.full_name.clone())
+            .filter(|name| !name.eq_ignore_ascii_case(&upstream));
+        let home = CommitHome {
+            upstream: &upstream,
+            fork: fork.as_deref(),
+        };
+        ci::status(api, home, &raw.head.sha)?
+    } else {
+        CiStatus::None
+    };
+    let other_committers = if state == PrState::Open && mergeable == Mergeable::Dirty {
+        outside_commits(api, config, feedstock, raw.number)?
+    } else {
+        false
+    };
+    Ok(PullRequest {
+        feedstock: feedstock.to_owned(),
+        number: raw.number,
+        head: raw.head.name,
+        base: raw.base.name,
+        title: raw.title.unwrap_or_default(),
+        body: raw.body.unwrap_or_default(),
+        state,
+        draft: raw.draft.unwrap_or(false),
+        labels: raw
+            .labels
+            .into_iter()
+            .map(|l| l.name)
+            .collect::<BTreeSet<_>>(),
+        ci,
+        mergeable,
+        other_committers,
+        head_sha: raw.head.sha,
+        url: raw.html_url.unwrap_or_default(),
+        created_at: unix_seconds(&context, &raw.created_at)?,
+        updated_at: unix_seconds(&context, &raw.updated_at)?,
+        closed_at: raw
+            .closed_at
+            .as_deref()
+            .or(raw.merged_at.as_deref())
+            .map(|at| unix_seconds(&context, at))
+            .transpose()?,
+    })
+}
+
+/// Whether a commit of PR `number` was written by someone other than the bot and its
+/// companions (the first 250 commits GitHub lists are plenty for a bot PR).
+fn outside_commits(
+    api: &Api,
+    config: &GitHubConfig,
+    feedstock: &str,
+    number: u64,
+) -> Result<bool, ForgeError> {
+    let path = format!(
+        "{}/commits?per_page=100",
+        pull_path(config, feedstock, number)
+    );
+    let commits: Vec<RestCommit> = api.get_all(&path)?;
+    Ok(commits.iter().any(|commit| {
+        let author = commit.author.as_ref().and_then(|a| a.login.as_deref());
+        let name = commit
+            .commit
+            .author
+            .as_ref()
+            .and_then(|a| a.name.as_deref());
+        let committer = commit.committer.as_ref().and_then(|c| c.login.as_deref());
+        is_outside_commit(config, author, name, committer)
+    }))
+}
+
+/// Whether one commit comes from outside: its author's login (or, with no account, its
+/// git author name) or its committer's login is neither the bot nor a companion.
+pub(super) fn is_outside_commit(
+    config: &GitHubConfig,
+    author_login: Option<&str>,
+    author_name: Option<&str>,
+    committer_login: Option<&str>,
+) -> bool {
+    let ours = |who: &str| {
+        who.eq_ignore_ascii_case(&config.bot_user)
+            || BOT_COMPANIONS.iter().any(|c| who.eq_ignore_ascii_case(c))
+    };
+    let author = author_login.or(author_name).filter(|a| !a.is_empty());
+    author.is_some_and(|a| !ours(a)) || committer_login.is_some_and(|c| !ours(c))
+}
+
+/// Merged when `merged_at` is set (`GET /pulls/{n}/merge` is not asked: one request less,
+/// and the emulator lacks it), else `state`.
+fn state_of(raw: &RestPull) -> PrState {
+    if raw.merged_at.is_some() {
+        PrState::Merged
+    } else if raw.state == "open" {
+        PrState::Open
+    } else {
+        PrState::Closed
+    }
+}
+
+/// GitHub's `mergeable_state` simplified: `dirty` conflicts; `clean`, `unstable` (CI
+/// red), `blocked` (reviews), `behind` and `has_hooks` all merge without conflicts;
+/// anything else (`unknown`, `draft`, not computed yet) is unknown — unless an open PR
+/// says `mergeable: false`.
+fn mergeable_of(
+    state: PrState,
+    mergeable: Option<bool>,
+    mergeable_state: Option<&str>,
+) -> Mergeable {
+    match mergeable_state {
+        Some("dirty") => Mergeable::Dirty,
+        Some("clean" | "unstable" | "blocked" | "behind" | "has_hooks") => Mergeable::Clean,
+        _ if state == PrState::Open && mergeable == Some(false) => Mergeable::Dirty,
+        _ => Mergeable::Unknown,
+    }
+}
+
+/// An RFC 3339 time (`2011-01-26T19:01:12Z`) in Unix seconds.
+pub(super) fn unix_seconds(context: &str, text: &str) -> Result<i64, ForgeError> {
+    text.parse::<jiff::Timestamp>()
+        .map(|t| t.as_second())
+        .map_err(|e| ForgeError::Api {
+            context: context.to_owned(),
+            status: None,
+            message: format!("unexpected time `{text}`: {e}"),
+        })
+}
+
+/// The body of a 2xx answer as `T`, or the (redacted) error a failed one means.
+fn parse<T: serde::de::DeserializeOwned>(api: &Api, reply: &Reply) -> Result<T, ForgeError> {
+    if !reply.is_success() {
+        return Err(failure(api, reply));
+    }
+    reply.json()
+}
+
+/// [`ForgeError::Api`] for a failed answer, GitHub's message redacted.
+pub(super) fn failure(api: &Api, reply: &Reply) -> ForgeError {
+    ForgeError::Api {
+        context: reply.context.clone(),
+        status: Some(reply.status),
+        message: api.redactor().scrub(&reply.message()),
+    }
+}
+
+/// A refused change: [`ForgeError::Archived`] for GitHub's "Repository was archived so is
+/// read-only.", otherwise [`failure`].
+fn refusal(api: &Api, reply: &Reply, feedstock: &str) -> ForgeError {
+    if matches!(reply.status, 403 | 422)
+        && reply.message().to_ascii_lowercase().contains("archived")
+    {
+        return ForgeError::Archived(repo_name(feedstock));
+    }
+    failure(api, reply)
+}
+
+fn no_such_pr(feedstock: &str, number: u64) -> ForgeError {
+    ForgeError::NoSuchPr {
+        feedstock: feedstock.to_owned(),
+        number,
+    }
+}
+
+/// `/repos/{owner}/{name}-feedstock`.
+fn repo_path(owner: &str, feedstock: &str) -> String {
+    format!("/repos/{}/{}", encode(owner), encode(&repo_name(feedstock)))
+}
+
+/// `/repos/{org}/{name}-feedstock/pulls/{n}`.
+fn pull_path(config: &GitHubConfig, feedstock: &str, number: u64) -> String {
+    format!("{}/pulls/{number}", repo_path(&config.org, feedstock))
+}
+
+/// `/repos/{org}/{name}-feedstock/issues/{n}`.
+fn issue_path(config: &GitHubConfig, feedstock: &str, number: u64) -> String {
+    format!("{}/issues/{number}", repo_path(&config.org, feedstock))
+}
+
+/// The list of open PRs whose head is the bot's `branch`.
+fn open_list_path(config: &GitHubConfig, feedstock: &str, branch: &str) -> String {
+    format!(
+        "{}/pulls?state=open&head={}&per_page=100",
+        repo_path(&config.org, feedstock),
+        encode(&format!("{}:{branch}", config.bot_user))
+    )
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters: a path segment or a
+/// query value.
+pub(super) fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// [`encode`], keeping `/` (a branch name in a ref path: `heads/feature/x`).
+fn encode_path(text: &str) -> String {
+    text.split('/').map(encode).collect::<Vec<_>>().join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_query_values_are_percent_encoded() {
+        assert_eq!(encode("zlib-feedstock"), "zlib-feedstock");
+        assert_eq!(encode("bot:a b&c"), "bot%3Aa%20b%26c");
+        assert_eq!(encode("ä"), "%C3%A4");
+        assert_eq!(encode_path("feature/x y"), "feature/x%20y");
+    }
+
+    #[test]
+    fn mergeable_states_are_simplified_as_documented() {
+        let open = PrState::Open;
+        assert_eq!(
+            mergeable_of(open, Some(false), Some("dirty")),
+            Mergeable::Dirty
+        );
+        for clean in ["clean", "unstable", "blocked", "behind", "has_hooks"] {
+            assert_eq!(
+                mergeable_of(open, Some(true), Some(clean)),
+                Mergeable::Clean,
+                "{clean}"
+            );
+        }
+        assert_eq!(
+            mergeable_of(open, None, Some("unknown")),
+            Mergeable::Unknown
+        );
+        assert_eq!(mergeable_of(open, None, None), Mergeable::Unknown);
+        assert_eq!(
+            mergeable_of(open, Some(false), Some("unknown")),
+            Mergeable::Dirty
+        );
+        // A merged PR says `mergeable: false`; it conflicts with nothing.
+        assert_eq!(
+            mergeable_of(PrState::Merged, Some(false), Some("unknown")),
+            Mergeable::Unknown
+        );
+    }
+
+    #[test]
+    fn commits_by_the_bot_and_its_companions_are_not_outside_commits() {
+        let config = GitHubConfig::default();
+        let outside = |a, n, c| is_outside_commit(&config, a, n, c);
+        assert!(!outside(
+            Some("regro-cf-autotick-bot"),
+            None,
+            Some("web-flow")
+        ));
+        assert!(!outside(Some("Regro-CF-Autotick-Bot"), None, None));
+        assert!(!outside(
+            Some("conda-forge-linter"),
+            None,
+            Some("conda-forge-linter")
+        ));
+        assert!(!outside(None, Some("regro-cf-autotick-bot"), None));
+        assert!(!outside(None, None, None));
+        assert!(outside(Some("jane"), None, Some("web-flow")));
+        assert!(outside(Some("regro-cf-autotick-bot"), None, Some("jane")));
+        assert!(outside(None, Some("Jane Maintainer"), None));
+    }
+
+    #[test]
+    fn rfc3339_times_become_unix_seconds() {
+        assert_eq!(
+            unix_seconds("t", "2011-01-26T19:01:12Z").unwrap(),
+            1_296_068_472
+        );
+        assert_eq!(
+            unix_seconds("t", "2011-01-26T20:01:12+01:00").unwrap(),
+            1_296_068_472
+        );
+        assert!(unix_seconds("t", "yesterday").is_err());
+    }
+
+    #[test]
+    fn a_recorded_pull_request_parses_with_the_lean_model() {
+        let body = r#"{"number":1347,"state":"closed","draft":false,"title":"t","body":null,
+            "html_url":"https://github.com/octocat/Hello-World/pull/1347",
+            "head":{"ref":"new-topic","sha":"6dcb09b5b57875f334f61aebed695e2e4193db5e","label":"octocat:new-topic","repo":null},
+            "base":{"ref":"master","sha":"6dcb09b5b57875f334f61aebed695e2e4193db5e"},
+            "merged_at":"2011-01-26T19:01:12Z","labels":[{"name":"bug"}],
+            "created_at":"2011-01-26T19:01:12Z","updated_at":"2011-01-26T19:01:12Z","closed_at":"2011-01-26T19:01:12Z"}"#;
+        let raw: RestPull = serde_json::from_str(body).unwrap();
+        assert_eq!(state_of(&raw), PrState::Merged);
+        assert_eq!(raw.head.name, "new-topic");
+        assert!(raw.head.repo.is_none());
+    }
 }
