@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod config;
 pub mod feedstock;
 pub mod forge;
 pub mod graph;

@@ -1,19 +1,24 @@
 //! `cascade graph`: build the dependency graph of a directory of feedstock checkouts into
-//! SQLite, and query it (`show`, `deps`, `cycles`, `errors`, `export`).
+//! SQLite, and query it (`show`, `deps`, `cycles`, `errors`, `export`). `build --github
+//! ORG` crawls the organisation's feedstocks from GitHub into that directory first.
 //!
 //! Flags are turned into library types here (`--json` into [`Output`], `--reverse` into
 //! [`DepDirection`]); the work is done by [`cascade::graph`](crate::graph).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use crate::graph::{self, BuildOptions, BuildSummary, DepDirection, GraphError, NodeView, Store};
 
+use crate::forge::github::CrawlSummary;
+
 use super::ExitStatus;
+use super::forge_choice;
 use super::progress::BarReporter;
 
 /// Build the feedstock dependency graph and query it.
@@ -25,9 +30,11 @@ pub struct GraphArgs {
 
 #[derive(Debug, Subcommand)]
 enum GraphCommand {
-    /// Crawl a directory of `<name>-feedstock` checkouts into the graph database.
+    /// Crawl a directory of `<name>-feedstock` checkouts (or, with `--github ORG`, a
+    /// GitHub organisation) into the graph database.
     ///
-    /// Incremental: feedstocks whose files did not change are not read again.
+    /// Incremental: feedstocks whose files did not change are not read again (nor, from
+    /// GitHub, downloaded again).
     Build(BuildArgs),
     /// Show one feedstock: version, outputs, requirements, platforms, parse errors.
     Show(ShowArgs),
@@ -57,9 +64,19 @@ struct JsonArg {
 
 #[derive(Debug, Args)]
 struct BuildArgs {
-    /// The directory holding the `<name>-feedstock` checkouts.
-    #[arg(long, value_name = "DIR")]
-    feedstocks: PathBuf,
+    /// The directory holding the `<name>-feedstock` checkouts. With `--github`, where
+    /// the crawl writes them (default: `github-feedstocks/` beside the database).
+    #[arg(long, value_name = "DIR", required_unless_present = "github")]
+    feedstocks: Option<PathBuf>,
+    /// Crawl the `*-feedstock` repositories of this GitHub organisation first (their
+    /// `recipe/`, `conda-forge.yml` and `.ci_support/`; an unchanged feedstock costs
+    /// one conditional request), then build the graph of what was crawled. The token
+    /// is read from the variable `[github.auth]` names (`CASCADE_GITHUB_TOKEN`).
+    #[arg(long, value_name = "ORG")]
+    github: Option<String>,
+    /// The configuration file for `--github` (default: `./cascade.toml` when it exists).
+    #[arg(long, value_name = "FILE", requires = "github")]
+    config: Option<PathBuf>,
     #[command(flatten)]
     db: DbArgs,
     #[command(flatten)]
@@ -158,24 +175,171 @@ fn print_json(value: &impl Serialize) -> anyhow::Result<ExitStatus> {
 
 fn build(args: &BuildArgs) -> anyhow::Result<ExitStatus> {
     let output = Output::from(&args.json);
+    let crawled = match &args.github {
+        Some(org) => Some(crawl_github(args, org, output)?),
+        None => None,
+    };
+    let feedstocks_dir = match (&crawled, &args.feedstocks) {
+        (Some(crawl), _) => crawl.dir.clone(),
+        (None, Some(dir)) => dir.clone(),
+        (None, None) => anyhow::bail!("--feedstocks DIR or --github ORG is required"),
+    };
     let options = BuildOptions {
-        feedstocks_dir: args.feedstocks.clone(),
+        feedstocks_dir: feedstocks_dir.clone(),
         db_path: args.db.db.clone(),
     };
     let reporter = BarReporter::new(output == Output::Text);
     let summary = graph::build(&options, &reporter).with_context(|| {
         format!(
             "failed to build the graph of `{}`",
-            args.feedstocks.display()
+            feedstocks_dir.display()
         )
     })?;
+    if let Some(crawl) = &crawled {
+        mark_archived(&args.db.db, &crawl.summary)?;
+    }
+    let stopped = crawled
+        .as_ref()
+        .is_some_and(|c| c.summary.stopped.is_some());
     match output {
-        Output::Json => print_json(&summary),
+        Output::Json => match &crawled {
+            Some(crawl) => {
+                print_json(&CrawledBuild {
+                    build: &summary,
+                    crawl: &crawl.summary,
+                })?;
+            }
+            None => {
+                print_json(&summary)?;
+            }
+        },
         Output::Text => {
+            if let Some(crawl) = &crawled {
+                print_crawl(&crawl.summary, &crawl.dir)?;
+            }
             print_summary(&summary, &args.db.db)?;
-            Ok(ExitStatus::Success)
+        }
+    };
+    Ok(if stopped {
+        ExitStatus::Stopped
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// `graph build --github --json`: the build summary with the crawl's beside it.
+#[derive(Serialize)]
+struct CrawledBuild<'a> {
+    #[serde(flatten)]
+    build: &'a BuildSummary,
+    crawl: &'a CrawlSummary,
+}
+
+/// A finished crawl and where it wrote.
+struct Crawled {
+    dir: PathBuf,
+    summary: CrawlSummary,
+}
+
+/// Crawls `org` into `--feedstocks` (default `github-feedstocks/` beside the database),
+/// with the forge's state (`github.sqlite`, the conditional-request cache) beside the
+/// database too.
+fn crawl_github(args: &BuildArgs, org: &str, output: Output) -> anyhow::Result<Crawled> {
+    let config = forge_choice::load_config(args.config.as_deref())?;
+    let github = forge_choice::github_config(&config, Some(org), None);
+    let data_dir = match args.db.db.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let dir = args
+        .feedstocks
+        .clone()
+        .unwrap_or_else(|| data_dir.join("github-feedstocks"));
+    let forge = forge_choice::open_github(github, &data_dir)?;
+    let bar = CrawlBar::new(output == Output::Text);
+    let summary = forge
+        .crawl_with(&dir, &|done, total| bar.set(done, total))
+        .with_context(|| format!("failed to crawl the GitHub organisation `{org}`"))?;
+    bar.finish();
+    Ok(Crawled { dir, summary })
+}
+
+/// Records which crawled feedstocks are archived (the graph keeps them; migrations
+/// leave them alone). A feedstock whose crawl failed before it had files is not in the
+/// graph and is skipped.
+fn mark_archived(db: &Path, crawl: &CrawlSummary) -> anyhow::Result<()> {
+    let store = Store::open(db)?;
+    for repo in &crawl.repos {
+        match store.set_archived(&repo.name, repo.archived) {
+            Ok(()) | Err(GraphError::UnknownFeedstock { .. }) => {}
+            Err(error) => return Err(error.into()),
         }
     }
+    Ok(())
+}
+
+/// The crawl's progress bar on stderr (only on a terminal, never under `--json`).
+struct CrawlBar {
+    bar: ProgressBar,
+}
+
+impl CrawlBar {
+    fn new(wanted: bool) -> CrawlBar {
+        let target = if wanted && std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(None, target);
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} crawling {pos}/{len} feedstocks {wide_bar}")
+        {
+            bar.set_style(style);
+        }
+        CrawlBar { bar }
+    }
+
+    fn set(&self, done: usize, total: usize) {
+        self.bar
+            .set_length(u64::try_from(total).unwrap_or(u64::MAX));
+        self.bar
+            .set_position(u64::try_from(done).unwrap_or(u64::MAX));
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+fn print_crawl(s: &CrawlSummary, dir: &Path) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "crawled {} feedstocks into {}: {} unchanged, {} updated, {} removed, {} archived, {} failed",
+        s.listed,
+        dir.display(),
+        s.unchanged,
+        s.updated.len(),
+        s.removed.len(),
+        s.archived.len(),
+        s.errors.len()
+    )?;
+    writeln!(
+        out,
+        "  {} requests ({} answered 304 Not Modified), {} files written, {} deleted",
+        s.requests, s.not_modified, s.files_written, s.files_deleted
+    )?;
+    for (feedstock, message) in &s.errors {
+        writeln!(out, "  error on {feedstock}: {message}")?;
+    }
+    if let Some(reason) = &s.stopped {
+        writeln!(
+            out,
+            "  stopped early ({} feedstocks not crawled): {reason}; the next crawl resumes",
+            s.skipped
+        )?;
+    }
+    Ok(())
 }
 
 fn print_summary(s: &BuildSummary, db: &Path) -> anyhow::Result<()> {

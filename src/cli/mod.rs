@@ -11,6 +11,7 @@ mod bench;
 mod demo;
 mod explain;
 mod forge;
+mod forge_choice;
 mod graph;
 mod progress;
 mod rerender;
@@ -67,6 +68,12 @@ pub enum ExitStatus {
     Success,
     /// The command ran but its check failed (exit 1).
     CheckFailed,
+    /// The run stopped early because the forge refused more work (a spent rate limit);
+    /// what it did is recorded and the next run resumes (exit 3).
+    Stopped,
+    /// The forge refused the credentials, or none were given (exit 4); the message
+    /// names the variable to set and never the credential.
+    AuthFailed,
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -74,13 +81,38 @@ impl From<ExitStatus> for ExitCode {
         match status {
             ExitStatus::Success => ExitCode::SUCCESS,
             ExitStatus::CheckFailed => ExitCode::from(1),
+            ExitStatus::Stopped => ExitCode::from(3),
+            ExitStatus::AuthFailed => ExitCode::from(4),
         }
     }
 }
 
-/// Runs the parsed command line.
+/// Runs the parsed command line. A failure caused by missing or refused forge
+/// credentials is printed here and becomes [`ExitStatus::AuthFailed`], so scripts can
+/// tell it from other errors.
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
-    match cli.command {
+    let result = dispatch(cli.command);
+    match result {
+        Err(error) if is_auth_failure(&error) => {
+            eprintln!("error: {error:#}");
+            Ok(ExitStatus::AuthFailed)
+        }
+        other => other,
+    }
+}
+
+/// Whether `error` comes from forge credentials (anywhere in its chain).
+fn is_auth_failure(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<crate::forge::ForgeError>(),
+            Some(crate::forge::ForgeError::Auth(_))
+        )
+    })
+}
+
+fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
+    match command {
         Command::Graph(args) => graph::run(args),
         Command::Universe(args) => universe::run(args),
         Command::Demo(args) => demo::run(args),

@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use crate::forge::local::{LocalForge, LocalForgeOptions};
 use crate::migrators::Identity;
 use crate::run::{self, MigrationRun, RunOptions, RunSummary, VersionNetwork, VersionOptions};
 
 use super::ExitStatus;
+use super::forge_choice::{self, ForgeChoiceArgs};
 use super::progress::BarReporter;
 
 /// Run the bot once: refresh PRs, rebuild the graph, open the PRs that are ready.
@@ -20,15 +20,9 @@ pub struct RunArgs {
     /// The data directory: `cascade.sqlite`, `forge/` and `checkouts/` live in it.
     #[arg(long, value_name = "DIR", default_value = "graph-data")]
     data_dir: PathBuf,
-    /// The local forge root (default: `<data-dir>/forge`).
-    #[arg(long, value_name = "DIR")]
-    forge_dir: Option<PathBuf>,
-    /// The organisation owning the feedstocks on the forge.
-    #[arg(long, default_value = "conda-forge")]
-    org: String,
-    /// The bot's user name (owner of the forks, author of the commits).
-    #[arg(long, default_value = "cascade-bot")]
-    bot_user: String,
+    /// Which forge, and where: `--forge`, `--config`, `--forge-dir`, `--org`, `--bot-user`.
+    #[command(flatten)]
+    forge: ForgeChoiceArgs,
     /// The pinning directory (`conda_build_config.yaml`, `migrations/`); default: the
     /// `conda-forge-pinning` feedstock's `recipe/` on the forge.
     #[arg(long, value_name = "DIR")]
@@ -66,18 +60,7 @@ pub struct RunArgs {
 
 /// Runs `cascade run`.
 pub fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
-    let forge_dir = args
-        .forge_dir
-        .clone()
-        .unwrap_or_else(|| args.data_dir.join("forge"));
-    let forge = LocalForge::open(
-        &forge_dir,
-        &LocalForgeOptions {
-            org: args.org.clone(),
-            bot_user: args.bot_user.clone(),
-        },
-    )
-    .with_context(|| format!("opening the local forge in `{}`", forge_dir.display()))?;
+    let opened = forge_choice::open(&args.forge, &args.data_dir)?;
     let options = RunOptions {
         db_path: args.data_dir.join("cascade.sqlite"),
         checkouts_dir: args.data_dir.join("checkouts"),
@@ -86,9 +69,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
         only: args.only.clone(),
         dry_run: args.dry_run,
         identity: Identity {
-            bot_user: args.bot_user.clone(),
-            author_name: args.bot_user.clone(),
-            author_email: format!("{}@users.noreply.github.com", args.bot_user),
+            bot_user: opened.bot_user.clone(),
+            author_name: opened.bot_user.clone(),
+            author_email: format!("{}@users.noreply.github.com", opened.bot_user),
             status_url: args.status_url.clone(),
         },
         now: now(),
@@ -103,8 +86,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
             VersionNetwork::Online
         },
     };
-    let summary =
-        run::run_with_versions(&options, &versions, &forge, &reporter).context("the run failed")?;
+    let summary = run::run_with_versions(&options, &versions, opened.forge.as_ref(), &reporter)
+        .context("the run failed")?;
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &summary)?;

@@ -89,7 +89,17 @@ impl GitHubForge {
     /// the org into `dir/<name>-feedstock/` (the layout `graph::build` reads), removing
     /// feedstocks that are gone. An unchanged feedstock costs one conditional request.
     pub fn crawl(&self, dir: &Path) -> Result<CrawlSummary, ForgeError> {
-        repos::crawl(&self.api, &self.config, dir)
+        repos::crawl(&self.api, &self.config, dir, &|_, _| {})
+    }
+
+    /// [`GitHubForge::crawl`], calling `progress(done, total)` (from several threads)
+    /// as each feedstock is settled.
+    pub fn crawl_with(
+        &self,
+        dir: &Path,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<CrawlSummary, ForgeError> {
+        repos::crawl(&self.api, &self.config, dir, progress)
     }
 
     fn git_dir(&self) -> PathBuf {
