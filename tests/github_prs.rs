@@ -3,8 +3,8 @@
 //! history. Each test skips (with a message) when the emulator is not installed or
 //! `../shared/data` is absent.
 //!
-//! Branch commits reach the bot's fork through the emulator's Git Data API replay
-//! ([`Emulator::replay`]); the forge's own push is tested by the transport suites.
+//! Branches reach the bot's fork through the forge's own push (the Git Data API transport)
+//! or, where a test needs a commit it made itself, through [`Emulator::replay`].
 
 mod common;
 
@@ -172,7 +172,7 @@ fn new_pr(branch: &str, title: &str) -> NewPullRequest {
     }
 }
 
-/// A change for `push_branch`, which makes sure the fork exists before its transport runs.
+/// A change for `push_branch` (which also makes sure the fork exists).
 fn probe_commit() -> CommitSpec {
     CommitSpec {
         writes: BTreeMap::from([("recipe/probe.txt".to_owned(), "probe\n".to_owned())]),
@@ -190,13 +190,16 @@ fn a_pr_is_opened_once_updated_commented_labelled_and_seen_merged() {
     };
     let forge = up.forge();
 
-    // The fork is made through the forge: push_branch makes sure it exists first, whatever
-    // its transport then does.
+    // The fork is made by the forge's first push.
     assert_eq!(up.get(&format!("/repos/{BOT}/zlib-feedstock")).0, 404);
-    let _pushed = forge.push_branch("zlib", &up.base.to_string(), "probe", &probe_commit());
+    let pushed = forge
+        .push_branch("zlib", &up.base.to_string(), "probe", &probe_commit())
+        .unwrap();
     let (status, fork) = up.get(&format!("/repos/{BOT}/zlib-feedstock"));
     assert_eq!(status, 200, "{fork}");
     assert_eq!(fork["fork"], true);
+    let (_, probe) = up.get(&format!("/repos/{BOT}/zlib-feedstock/git/ref/heads/probe"));
+    assert_eq!(probe["object"]["sha"], pushed.as_str());
 
     let head_sha = up.branch("rebuild-zlib", 3);
     assert_eq!(forge.find_open_pr("zlib", "rebuild-zlib").unwrap(), None);
@@ -319,10 +322,12 @@ fn a_pr_is_closed_once_and_missing_things_are_named() {
         return;
     };
     let forge = up.forge();
-    let _pushed = forge.push_branch("zlib", &up.base.to_string(), "probe", &probe_commit());
-
-    up.branch("close-me", 4);
+    // Pushed by the forge itself this time: fork → push → open.
+    let pushed = forge
+        .push_branch("zlib", &up.base.to_string(), "close-me", &probe_commit())
+        .unwrap();
     let pr = forge.open_pr(&new_pr("close-me", "To be closed")).unwrap();
+    assert_eq!(pr.head_sha, pushed);
     let closed = forge.close_pr("zlib", pr.number).unwrap();
     assert_eq!(closed.state, PrState::Closed);
     assert!(closed.closed_at.is_some());
@@ -344,6 +349,13 @@ fn a_pr_is_closed_once_and_missing_things_are_named() {
             ..
         })
     ));
+    // Work reopened on the same branch gets a new PR; the closed one stays closed.
+    let reopened = forge.open_pr(&new_pr("close-me", "Again")).unwrap();
+    assert_ne!(reopened.number, pr.number);
+    assert_eq!(reopened.state, PrState::Open);
+    let found = forge.find_open_pr("zlib", "close-me").unwrap().unwrap();
+    assert_eq!(found.number, reopened.number);
+    assert_eq!(forge.pr("zlib", pr.number).unwrap().state, PrState::Closed);
 
     assert!(matches!(
         forge.pr("zlib", 999),
@@ -374,7 +386,9 @@ fn check_runs_roll_up_into_pending_and_passing() {
         return;
     };
     let forge = up.forge();
-    let _pushed = forge.push_branch("zlib", &up.base.to_string(), "probe", &probe_commit());
+    forge
+        .push_branch("zlib", &up.base.to_string(), "probe", &probe_commit())
+        .unwrap();
     let sha = up.branch("ci", 5);
     let pr = forge.open_pr(&new_pr("ci", "CI")).unwrap();
     let runs = format!("/repos/{BOT}/zlib-feedstock/check-runs");
