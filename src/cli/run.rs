@@ -58,7 +58,8 @@ pub struct RunArgs {
     offline: bool,
 }
 
-/// Runs `cascade run`.
+/// Runs `cascade run`; exits with [`ExitStatus::Stopped`] when the forge stopped the run
+/// early (a spent rate limit), after printing the summary.
 pub fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
     let opened = forge_choice::open(&args.forge, &args.data_dir)?;
     let options = RunOptions {
@@ -94,6 +95,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
         writeln!(out)?;
     } else {
         print_summary(&mut out, &summary)?;
+    }
+    if summary.stopped.is_some() {
+        return Ok(ExitStatus::Stopped);
     }
     Ok(ExitStatus::Success)
 }
@@ -132,6 +136,9 @@ pub(super) fn print_summary(out: &mut impl Write, summary: &RunSummary) -> std::
     )?;
     for m in &summary.migrations {
         print_migration(out, m)?;
+    }
+    if let Some(stopped) = &summary.stopped {
+        writeln!(out, "\nstopped early: {}; resumes next run", stopped.reason)?;
     }
     if summary.dry_run {
         writeln!(out, "\ndry run: nothing was pushed, opened or recorded")?;
@@ -189,4 +196,40 @@ fn print_migration(out: &mut impl Write, m: &MigrationRun) -> std::io::Result<()
         writeln!(out, "    {:>9} {feedstock:<28} {message}", "error")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::BuildSummary;
+    use crate::run::{RefreshSummary, Stopped};
+
+    #[test]
+    fn a_stopped_run_says_why_and_that_the_next_run_resumes() {
+        let summary = RunSummary {
+            run_id: Some(7),
+            dry_run: false,
+            refresh: RefreshSummary::default(),
+            checkouts: 0,
+            sync_failures: Vec::new(),
+            graph: BuildSummary::default(),
+            pinning: PathBuf::from("pinning"),
+            definition_errors: Vec::new(),
+            migrations: Vec::new(),
+            stopped: Some(Stopped {
+                reason: "rate limit reached: GitHub core limit".to_string(),
+                resets_at: Some(1_780_000_000),
+            }),
+            wall_ms: 1,
+        };
+        let mut out = Vec::new();
+        print_summary(&mut out, &summary).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("stopped early: rate limit reached: GitHub core limit; resumes next run"),
+            "{text}"
+        );
+        let json = serde_json::to_value(&summary).unwrap();
+        assert_eq!(json["stopped"]["resets_at"], 1_780_000_000);
+    }
 }

@@ -7,13 +7,18 @@
 //! texts if they differ → record the work → record the attempt. A run killed anywhere in
 //! between redoes the node: the branch name is derived from the uid, so the push lands on
 //! the same branch and the PR is found, not duplicated.
+//!
+//! A spent rate limit on any of those forge calls stops the migration and the run
+//! ([`Flow`]): the node is left as not reached — no attempt error, no back-off — and the
+//! next run redoes it the same way a killed run's successor does.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::ControlFlow;
 
 use serde::Serialize;
 
 use crate::feedstock::{Snapshot, config};
-use crate::forge::{Forge, NewPullRequest, PullRequest};
+use crate::forge::{Forge, ForgeError, NewPullRequest, PullRequest};
 use crate::graph::{
     AttemptError, AttemptErrorKind, GraphError, PrRef, Store, WorkOutcome, WorkRecord,
 };
@@ -26,6 +31,7 @@ use crate::pinning::Pinning;
 use super::branch::{branch_name, commit_spec, diff};
 use super::checkouts::Checkout;
 use super::checkpoint;
+use super::stop::{Flow, GO_ON, Stopped};
 
 /// How many ready nodes may be tried per PR allowed (the bot's `PR_ATTEMPT_LIMIT_FACTOR`).
 const ATTEMPT_FACTOR: u32 = 2;
@@ -104,11 +110,11 @@ pub(super) struct Context<'a> {
     pub dry_run: bool,
 }
 
-/// Runs one migration.
+/// Runs one migration; returns what it did, and whether the run goes on.
 pub(super) fn run_migration(
     cx: &Context<'_>,
     migrator: &dyn Migrator,
-) -> Result<MigrationRun, GraphError> {
+) -> Result<(MigrationRun, Flow), GraphError> {
     let mut plan = migrator.plan(cx.graph);
     let records = MigrationRecords::load(cx.store, migrator)?;
     plan.keep_recorded(cx.graph, |f| records.has_work_on(f));
@@ -138,9 +144,12 @@ pub(super) fn run_migration(
             break;
         }
         let node_children = children.get(&ready.id).map_or(&[][..], Vec::as_slice);
-        attempt(cx, migrator, &plan, ready, node_children, &mut run)?;
+        let flow = attempt(cx, migrator, &plan, ready, node_children, &mut run)?;
+        if flow.is_break() {
+            return Ok((run, flow));
+        }
     }
-    Ok(run)
+    Ok((run, GO_ON))
 }
 
 /// The parents most often waited for, with their own state.
@@ -195,14 +204,14 @@ fn attempt(
     ready: &ReadyNode,
     children: &[String],
     run: &mut MigrationRun,
-) -> Result<(), GraphError> {
+) -> Result<Flow, GraphError> {
     let node = cx.graph.node(ready.id);
     let name = migrator.name();
     let fail = |run: &mut MigrationRun, kind: AttemptErrorKind, message: String| {
         tracing::warn!(migration = name, feedstock = %node.name, %message, "attempt failed");
         run.errors.push((node.name.clone(), message.clone()));
         if cx.dry_run {
-            return Ok(());
+            return Ok(GO_ON);
         }
         cx.store.record_attempt(
             name,
@@ -211,7 +220,16 @@ fn attempt(
             cx.now,
         )?;
         checkpoint::reached("attempt failed");
-        Ok::<(), GraphError>(())
+        Ok::<Flow, GraphError>(GO_ON)
+    };
+    // A forge error fails the attempt, unless it stops the whole run: then the node was
+    // simply not reached.
+    let forge_failed = |run: &mut MigrationRun, err: ForgeError| match Stopped::from_forge(&err) {
+        Some(stopped) => {
+            tracing::info!(migration = name, feedstock = %node.name, "stopped here; left for the next run");
+            Ok(ControlFlow::Break(stopped))
+        }
+        None => fail(run, AttemptErrorKind::Forge, err.to_string()),
     };
     let Some(checkout) = cx.checkouts.get(&node.name) else {
         return fail(
@@ -287,7 +305,7 @@ fn attempt(
                 )?;
                 checkpoint::reached("attempt recorded");
             }
-            return Ok(());
+            return Ok(GO_ON);
         }
         Change::Files(change) => change,
     };
@@ -302,7 +320,7 @@ fn attempt(
             descendants: ready.descendants,
             diff: Some(diff(&change, &files)),
         });
-        return Ok(());
+        return Ok(GO_ON);
     }
     let pushed = cx.forge.push_branch(
         &node.name,
@@ -311,7 +329,7 @@ fn attempt(
         &commit_spec(&change, cx.identity),
     );
     if let Err(err) = pushed {
-        return fail(run, AttemptErrorKind::Forge, err.to_string());
+        return forge_failed(run, err);
     }
     checkpoint::reached("pushed");
     let opened = cx.forge.open_pr(&NewPullRequest {
@@ -323,7 +341,7 @@ fn attempt(
     });
     let pr = match opened {
         Ok(pr) => pr,
-        Err(err) => return fail(run, AttemptErrorKind::Forge, err.to_string()),
+        Err(err) => return forge_failed(run, err),
     };
     checkpoint::reached("opened");
     if (pr.title != change.title || pr.body != body)
@@ -331,7 +349,7 @@ fn attempt(
             .forge
             .update_pr(&node.name, pr.number, &change.title, &body)
     {
-        return fail(run, AttemptErrorKind::Forge, err.to_string());
+        return forge_failed(run, err);
     }
     cx.store.record_pr(&super::refresh::snapshot(
         &PullRequest {
@@ -362,7 +380,7 @@ fn attempt(
         descendants: ready.descendants,
         diff: None,
     });
-    Ok(())
+    Ok(GO_ON)
 }
 
 /// The PR body with the uid as an HTML comment at the end: invisible on the forge, and

@@ -2,9 +2,12 @@
 //! graph is crawled from them and migrators read their files.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use crate::forge::{FeedstockRepo, Forge, ForgeError};
+
+use super::stop::{Flow, GO_ON, Stopped};
 
 /// One synced checkout.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,31 +35,45 @@ pub struct Synced {
 /// Brings `dir` in line with the forge: every listed feedstock checked out at its
 /// default branch, and directories of feedstocks the forge no longer has removed (so the
 /// next graph build marks them removed).
-pub fn sync_all(forge: &dyn Forge, dir: &Path) -> Result<Synced, ForgeError> {
+///
+/// A spent rate limit stops the sync at the feedstock it met ([`Flow`]`::Break`, with
+/// what was synced so far); nothing is removed then, since the listing may be partial.
+pub fn sync_all(forge: &dyn Forge, dir: &Path) -> Result<(Synced, Flow), ForgeError> {
     fs_err::create_dir_all(dir).map_err(|e| ForgeError::Io {
         path: dir.to_path_buf(),
         message: e.to_string(),
     })?;
-    let repos = forge.list_feedstocks()?;
-    let results: Vec<(FeedstockRepo, PathBuf, Result<String, ForgeError>)> = repos
-        .into_iter()
-        .map(|repo| {
-            let path = dir.join(format!("{}-feedstock", repo.name));
-            let base = forge.sync_checkout(&repo.name, &path);
-            (repo, path, base)
-        })
-        .collect();
     let mut synced = Synced::default();
-    for (repo, path, base) in results {
-        match base {
+    let repos = match forge.list_feedstocks() {
+        Ok(repos) => repos,
+        Err(err) => match Stopped::from_forge(&err) {
+            Some(stopped) => return Ok((synced, ControlFlow::Break(stopped))),
+            None => return Err(err),
+        },
+    };
+    for repo in repos {
+        let path = dir.join(format!("{}-feedstock", repo.name));
+        match forge.sync_checkout(&repo.name, &path) {
             Ok(base) => {
                 synced
                     .checkouts
                     .insert(repo.name.clone(), Checkout { repo, path, base });
             }
-            Err(err) => synced.failures.push((repo.name.clone(), err)),
+            Err(err) => {
+                if let Some(stopped) = Stopped::from_forge(&err) {
+                    return Ok((synced, ControlFlow::Break(stopped)));
+                }
+                synced.failures.push((repo.name.clone(), err));
+            }
         }
     }
+    remove_unlisted(dir, &mut synced)?;
+    Ok((synced, GO_ON))
+}
+
+/// Removes the checkouts of feedstocks the forge no longer lists (a failed sync keeps
+/// its directory).
+fn remove_unlisted(dir: &Path, synced: &mut Synced) -> Result<(), ForgeError> {
     let entries = fs_err::read_dir(dir).map_err(|e| ForgeError::Io {
         path: dir.to_path_buf(),
         message: e.to_string(),
@@ -75,5 +92,5 @@ pub fn sync_all(forge: &dyn Forge, dir: &Path) -> Result<Synced, ForgeError> {
             synced.removed.push(feedstock.to_string());
         }
     }
-    Ok(synced)
+    Ok(())
 }

@@ -13,13 +13,19 @@
 //!
 //! A run is idempotent: running it twice opens nothing the first did not, and a run
 //! killed at any point (`checkpoint`) is finished by the next one without duplicates.
+//!
+//! A spent rate limit (`stop`) ends the forge work early, at any step: the rest is
+//! skipped, the run is still recorded as finished with [`RunSummary::stopped`] saying
+//! why, and the next run resumes where this one stopped.
 
 mod attempt;
 mod branch;
 mod checkouts;
 pub mod checkpoint;
 mod refresh;
+mod stop;
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -40,6 +46,7 @@ pub use attempt::{Blocker, MigrationRun, PrOutcome};
 pub use branch::{branch_name, commit_spec, diff};
 pub use checkouts::{Checkout, Synced, sync_all};
 pub use refresh::{BOT_RERUN_LABEL, RefreshSummary, refresh};
+pub use stop::{Flow, Stopped};
 
 /// The feedstock that holds the pinning in a crawled universe.
 pub const PINNING_FEEDSTOCK: &str = "conda-forge-pinning";
@@ -150,8 +157,11 @@ pub struct RunSummary {
     pub pinning: PathBuf,
     /// Definitions that did not load.
     pub definition_errors: Vec<LoadError>,
-    /// Per migration, in run order.
+    /// Per migration, in run order (a run that stopped early lists those it reached).
     pub migrations: Vec<MigrationRun>,
+    /// Set when the forge stopped the run early (a spent rate limit); the next run
+    /// resumes.
+    pub stopped: Option<Stopped>,
     /// Wall time in milliseconds.
     pub wall_ms: u64,
 }
@@ -173,6 +183,9 @@ pub fn run(
 }
 
 /// Runs the bot once; `versions` says whether and how version PRs are opened.
+///
+/// A spent rate limit is not an error: the summary comes back with
+/// [`RunSummary::stopped`] set, and the run is recorded as finished.
 pub fn run_with_versions(
     options: &RunOptions,
     versions: &VersionOptions,
@@ -180,16 +193,69 @@ pub fn run_with_versions(
     reporter: &dyn BuildReporter,
 ) -> Result<RunSummary, RunError> {
     let started = Instant::now();
-    let remake_allowed = |feedstock: &str| remake_prs_with_conflicts(options, feedstock);
-    let refreshed = if options.db_path.is_file() {
-        let store = Store::open(&options.db_path)?;
-        refresh(&store, forge, &remake_allowed, options.now, options.dry_run)?
-    } else {
-        RefreshSummary::default()
+    let mut summary = RunSummary {
+        run_id: None,
+        dry_run: options.dry_run,
+        refresh: RefreshSummary::default(),
+        checkouts: 0,
+        sync_failures: Vec::new(),
+        graph: BuildSummary::default(),
+        pinning: pinning_dir(options),
+        definition_errors: Vec::new(),
+        migrations: Vec::new(),
+        stopped: None,
+        wall_ms: 0,
     };
+    if let ControlFlow::Break(stopped) = work(options, versions, forge, reporter, &mut summary)? {
+        tracing::warn!(reason = %stopped.reason, "run stopped early; the next run resumes");
+        summary.stopped = Some(stopped);
+    }
+    summary.wall_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    if !options.dry_run {
+        let store = Store::open(&options.db_path)?;
+        let id = match summary.run_id {
+            Some(id) => id,
+            None => store.begin_run(options.now)?,
+        };
+        summary.run_id = Some(id);
+        let json = serde_json::to_string(&summary).unwrap_or_default();
+        store.finish_run(id, options.now, &json)?;
+        checkpoint::reached("run finished");
+    }
+    Ok(summary)
+}
 
-    let synced = sync_all(forge, &options.checkouts_dir).map_err(RunError::Forge)?;
-    let graph_summary = graph::build(
+/// The steps of a run, each filling its part of `summary`; stops after the first step
+/// the forge stopped.
+fn work(
+    options: &RunOptions,
+    versions: &VersionOptions,
+    forge: &dyn Forge,
+    reporter: &dyn BuildReporter,
+    summary: &mut RunSummary,
+) -> Result<Flow, RunError> {
+    if options.db_path.is_file() {
+        let store = Store::open(&options.db_path)?;
+        let remake_allowed = |feedstock: &str| remake_prs_with_conflicts(options, feedstock);
+        let (refreshed, flow) =
+            refresh(&store, forge, &remake_allowed, options.now, options.dry_run)?;
+        summary.refresh = refreshed;
+        if flow.is_break() {
+            return Ok(flow);
+        }
+    }
+
+    let (synced, flow) = sync_all(forge, &options.checkouts_dir).map_err(RunError::Forge)?;
+    summary.checkouts = synced.checkouts.len();
+    summary.sync_failures = synced
+        .failures
+        .iter()
+        .map(|(name, err)| (name.clone(), err.to_string()))
+        .collect();
+    if flow.is_break() {
+        return Ok(flow);
+    }
+    summary.graph = graph::build(
         &BuildOptions {
             feedstocks_dir: options.checkouts_dir.clone(),
             db_path: options.db_path.clone(),
@@ -202,13 +268,7 @@ pub fn run_with_versions(
     }
     let snapshot = GraphSnapshot::load(&store)?;
 
-    let pinning_dir = match &options.pinning_dir {
-        Some(dir) => dir.clone(),
-        None => options
-            .checkouts_dir
-            .join(format!("{PINNING_FEEDSTOCK}-feedstock"))
-            .join("recipe"),
-    };
+    let pinning_dir = summary.pinning.clone();
     if !pinning_dir.join("conda_build_config.yaml").is_file() {
         return Err(RunError::NoPinning);
     }
@@ -218,7 +278,7 @@ pub fn run_with_versions(
     })?;
     let mut registry = Registry::load(
         &Sources {
-            pinning_dir: pinning_dir.clone(),
+            pinning_dir,
             migrators_dir: options.migrators_dir.clone(),
         },
         &pinning,
@@ -234,12 +294,11 @@ pub fn run_with_versions(
     for error in &registry.errors {
         tracing::error!(file = %error.file.display(), message = %error.message, "definition not loaded");
     }
+    summary.definition_errors = registry.errors.clone();
 
-    let run_id = if options.dry_run {
-        None
-    } else {
-        Some(store.begin_run(options.now)?)
-    };
+    if !options.dry_run {
+        summary.run_id = Some(store.begin_run(options.now)?);
+    }
     let cx = attempt::Context {
         store: &store,
         forge,
@@ -250,32 +309,27 @@ pub fn run_with_versions(
         now: options.now,
         dry_run: options.dry_run,
     };
-    let mut migrations = Vec::with_capacity(registry.migrators.len());
+    summary.migrations.reserve(registry.migrators.len());
     for migrator in &registry.migrators {
-        migrations.push(attempt::run_migration(&cx, migrator.as_ref())?);
+        let (migration, flow) = attempt::run_migration(&cx, migrator.as_ref())?;
+        summary.migrations.push(migration);
+        if flow.is_break() {
+            return Ok(flow);
+        }
     }
-    let summary = RunSummary {
-        run_id,
-        dry_run: options.dry_run,
-        refresh: refreshed,
-        checkouts: synced.checkouts.len(),
-        sync_failures: synced
-            .failures
-            .iter()
-            .map(|(name, err)| (name.clone(), err.to_string()))
-            .collect(),
-        graph: graph_summary,
-        pinning: pinning_dir,
-        definition_errors: registry.errors.clone(),
-        migrations,
-        wall_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-    };
-    if let Some(id) = run_id {
-        let json = serde_json::to_string(&summary).unwrap_or_default();
-        store.finish_run(id, options.now, &json)?;
-        checkpoint::reached("run finished");
+    Ok(stop::GO_ON)
+}
+
+/// The pinning directory: `--pinning`, else the pinning feedstock's `recipe/` in the
+/// checkouts.
+fn pinning_dir(options: &RunOptions) -> PathBuf {
+    match &options.pinning_dir {
+        Some(dir) => dir.clone(),
+        None => options
+            .checkouts_dir
+            .join(format!("{PINNING_FEEDSTOCK}-feedstock"))
+            .join("recipe"),
     }
-    Ok(summary)
 }
 
 /// The version migrator's fetcher: the `--hash-cache` file, the store's hash cache,

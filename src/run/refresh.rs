@@ -14,16 +14,22 @@
 //!
 //! Each record is updated in its own short transaction after the forge acted, so a run
 //! killed half-way redoes at most the step it was in: the forge calls are idempotent.
+//! A spent rate limit is handled the same way: the refresh stops at the PR it was at,
+//! records nothing for it, and the next run takes it up again.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::ControlFlow;
 
 use serde::Serialize;
 
-use crate::forge::{CiStatus, Forge, Mergeable, PrState, PullRequest};
+use crate::forge::{CiStatus, Forge, ForgeError, Mergeable, PrState, PullRequest};
 use crate::graph::{
-    GraphError, PrSnapshot, SnapshotCi, SnapshotMergeable, SnapshotState, Store, WorkOutcome,
-    WorkRecord,
+    GraphError, PrRef, PrSnapshot, SnapshotCi, SnapshotMergeable, SnapshotState, Store,
+    WorkOutcome, WorkRecord,
 };
 
 use super::checkpoint;
+use super::stop::{Flow, GO_ON, Stopped, stop_or};
 
 /// The label that asks the bot to redo a PR.
 pub const BOT_RERUN_LABEL: &str = "bot-rerun";
@@ -60,20 +66,50 @@ pub struct RefreshSummary {
 pub type RemakeAllowed<'a> = &'a dyn Fn(&str) -> bool;
 
 /// Refreshes every open PR the store tracks. With `dry_run`, only reads.
+///
+/// The forge is asked once for all tracked open PRs ([`Forge::prs`]), then once more for
+/// the recently closed ones a late `bot-rerun` label may concern. A spent rate limit on
+/// any call stops the refresh there ([`Flow`]`::Break`): what was recorded stays, the
+/// PR it was at is refreshed again next run.
 pub fn refresh(
     store: &Store,
     forge: &dyn Forge,
     remake_allowed: RemakeAllowed<'_>,
     now: i64,
     dry_run: bool,
-) -> Result<RefreshSummary, GraphError> {
+) -> Result<(RefreshSummary, Flow), GraphError> {
     let mut summary = RefreshSummary::default();
-    for record in store.open_work()? {
-        let Some(pr_ref) = record.pr.clone() else {
-            continue;
-        };
+    let flow = refresh_open(store, forge, remake_allowed, now, dry_run, &mut summary)?;
+    if flow.is_break() || dry_run {
+        return Ok((summary, flow));
+    }
+    let flow = late_reruns(store, forge, now, &mut summary)?;
+    Ok((summary, flow))
+}
+
+/// The refresh of the open PRs the store tracks.
+fn refresh_open(
+    store: &Store,
+    forge: &dyn Forge,
+    remake_allowed: RemakeAllowed<'_>,
+    now: i64,
+    dry_run: bool,
+    summary: &mut RefreshSummary,
+) -> Result<Flow, GraphError> {
+    let tracked: Vec<(WorkRecord, PrRef)> = store
+        .open_work()?
+        .into_iter()
+        .filter_map(|record| record.pr.clone().map(|pr| (record, pr)))
+        .collect();
+    let answers = ask(forge, &tracked);
+    for ((record, pr_ref), answer) in tracked.iter().zip(answers) {
+        if let Err(err) = &answer
+            && let Some(stopped) = Stopped::from_forge(err)
+        {
+            return Ok(ControlFlow::Break(stopped));
+        }
         summary.checked += 1;
-        let pr = match forge.pr(&pr_ref.feedstock, pr_ref.number) {
+        let pr = match answer {
             Ok(pr) => pr,
             Err(err) => {
                 summary
@@ -86,12 +122,13 @@ pub fn refresh(
             store.record_pr(&snapshot(&pr, now))?;
         }
         let rerun = pr.labels.contains(BOT_RERUN_LABEL);
-        match pr.state {
+        let flow = match pr.state {
             PrState::Merged => {
                 summary.merged += 1;
-                if !dry_run {
-                    settle(store, forge, &record, &pr, WorkOutcome::Merged, now)?;
+                if dry_run {
+                    continue;
                 }
+                settle(store, forge, record, &pr, WorkOutcome::Merged, now)?
             }
             PrState::Closed => {
                 if rerun {
@@ -99,13 +136,14 @@ pub fn refresh(
                 } else {
                     summary.closed += 1;
                 }
-                if !dry_run {
-                    if rerun {
-                        store.set_rerun(&record.migration, &record.feedstock, now)?;
-                        checkpoint::reached("rerun recorded");
-                    }
-                    settle(store, forge, &record, &pr, WorkOutcome::Closed, now)?;
+                if dry_run {
+                    continue;
                 }
+                if rerun {
+                    store.set_rerun(&record.migration, &record.feedstock, now)?;
+                    checkpoint::reached("rerun recorded");
+                }
+                settle(store, forge, record, &pr, WorkOutcome::Closed, now)?
             }
             PrState::Open => {
                 let dirty =
@@ -123,25 +161,40 @@ pub fn refresh(
                 if dry_run {
                     continue;
                 }
-                if let Err(err) = close_for_remake(forge, &pr, comment) {
-                    summary.errors.push((pr.feedstock.clone(), err.to_string()));
-                    continue;
-                }
-                store.record_pr(&PrSnapshot {
-                    state: SnapshotState::Closed,
-                    closed_at: Some(now),
-                    ..snapshot(&pr, now)
-                })?;
-                store.set_rerun(&record.migration, &record.feedstock, now)?;
-                checkpoint::reached("rerun recorded");
-                settle(store, forge, &record, &pr, WorkOutcome::Closed, now)?;
+                remake(store, forge, record, &pr, comment, now, summary)?
             }
+        };
+        if flow.is_break() {
+            return Ok(flow);
         }
     }
-    if !dry_run {
-        late_reruns(store, forge, now, &mut summary)?;
+    Ok(GO_ON)
+}
+
+/// Closes an open PR so it is made again: comment, close, record the rerun, settle.
+fn remake(
+    store: &Store,
+    forge: &dyn Forge,
+    record: &WorkRecord,
+    pr: &PullRequest,
+    comment: &str,
+    now: i64,
+    summary: &mut RefreshSummary,
+) -> Result<Flow, GraphError> {
+    if let Err(err) = close_for_remake(forge, pr, comment) {
+        return stop_or(err, |err| {
+            summary.errors.push((pr.feedstock.clone(), err.to_string()));
+            Ok(())
+        });
     }
-    Ok(summary)
+    store.record_pr(&PrSnapshot {
+        state: SnapshotState::Closed,
+        closed_at: Some(now),
+        ..snapshot(pr, now)
+    })?;
+    store.set_rerun(&record.migration, &record.feedstock, now)?;
+    checkpoint::reached("rerun recorded");
+    settle(store, forge, record, pr, WorkOutcome::Closed, now)
 }
 
 /// Closed PRs labelled `bot-rerun` after the bot recorded them closed.
@@ -150,11 +203,11 @@ fn late_reruns(
     forge: &dyn Forge,
     now: i64,
     summary: &mut RefreshSummary,
-) -> Result<(), GraphError> {
-    let mut reruns: std::collections::HashMap<String, std::collections::BTreeMap<String, i64>> =
-        std::collections::HashMap::new();
+) -> Result<Flow, GraphError> {
+    let mut reruns: HashMap<String, BTreeMap<String, i64>> = HashMap::new();
+    let mut candidates: Vec<(WorkRecord, PrRef)> = Vec::new();
     for record in store.closed_work_since(now - RERUN_WINDOW_SECONDS)? {
-        let Some(pr_ref) = &record.pr else {
+        let Some(pr_ref) = record.pr.clone() else {
             continue;
         };
         if !reruns.contains_key(&record.migration) {
@@ -167,29 +220,65 @@ fn late_reruns(
             .get(&record.migration)
             .and_then(|m| m.get(&record.feedstock))
             .is_some_and(|&at| at >= record.updated_at);
-        if already {
-            continue;
+        if !already {
+            candidates.push((record, pr_ref));
         }
-        match forge.pr(&pr_ref.feedstock, pr_ref.number) {
+    }
+    let answers = ask(forge, &candidates);
+    for ((record, pr_ref), answer) in candidates.iter().zip(answers) {
+        match answer {
             Ok(pr) if pr.labels.contains(BOT_RERUN_LABEL) => {
                 summary.reruns += 1;
                 store.set_rerun(&record.migration, &record.feedstock, now)?;
                 checkpoint::reached("late rerun recorded");
             }
             Ok(_) => {}
-            Err(err) => summary
-                .errors
-                .push((pr_ref.feedstock.clone(), err.to_string())),
+            Err(err) => {
+                let flow = stop_or(err, |err| {
+                    summary
+                        .errors
+                        .push((pr_ref.feedstock.clone(), err.to_string()));
+                    Ok::<(), GraphError>(())
+                })?;
+                if flow.is_break() {
+                    return Ok(flow);
+                }
+            }
         }
     }
-    Ok(())
+    Ok(GO_ON)
 }
 
-fn close_for_remake(
-    forge: &dyn Forge,
-    pr: &PullRequest,
-    comment: &str,
-) -> Result<(), crate::forge::ForgeError> {
+/// One [`Forge::prs`] call for the PRs of `tracked` (none when there are none), with one
+/// answer per PR in order: a forge that answers fewer is reported on the PRs it skipped.
+fn ask(forge: &dyn Forge, tracked: &[(WorkRecord, PrRef)]) -> Vec<Result<PullRequest, ForgeError>> {
+    if tracked.is_empty() {
+        return Vec::new();
+    }
+    let refs: Vec<(String, u64)> = tracked
+        .iter()
+        .map(|(_, pr)| (pr.feedstock.clone(), pr.number))
+        .collect();
+    let mut answers = forge.prs(&refs);
+    if answers.len() != refs.len() {
+        tracing::error!(
+            asked = refs.len(),
+            answered = answers.len(),
+            "the forge answered a PR refresh with the wrong number of results"
+        );
+    }
+    answers.truncate(refs.len());
+    for (feedstock, number) in refs.iter().skip(answers.len()) {
+        answers.push(Err(ForgeError::Api {
+            context: format!("refresh PR #{number} on `{feedstock}`"),
+            status: None,
+            message: "the forge returned no answer for this PR".to_string(),
+        }));
+    }
+    answers
+}
+
+fn close_for_remake(forge: &dyn Forge, pr: &PullRequest, comment: &str) -> Result<(), ForgeError> {
     forge.comment(&pr.feedstock, pr.number, comment)?;
     checkpoint::reached("commented");
     forge.close_pr(&pr.feedstock, pr.number)?;
@@ -197,8 +286,9 @@ fn close_for_remake(
     Ok(())
 }
 
-/// Records the final outcome and deletes the fork branch (best effort: a branch that
-/// cannot be deleted is logged, the outcome still recorded).
+/// Deletes the fork branch, then records the final outcome. A branch that cannot be
+/// deleted is logged and the outcome still recorded — unless the forge stopped the run:
+/// then nothing is recorded and the next run settles the PR again.
 fn settle(
     store: &Store,
     forge: &dyn Forge,
@@ -206,9 +296,15 @@ fn settle(
     pr: &PullRequest,
     outcome: WorkOutcome,
     now: i64,
-) -> Result<(), GraphError> {
+) -> Result<Flow, GraphError> {
     if let Err(err) = forge.delete_branch(&pr.feedstock, &pr.head) {
-        tracing::warn!(feedstock = %pr.feedstock, branch = %pr.head, %err, "branch not deleted");
+        let flow = stop_or(err, |err| {
+            tracing::warn!(feedstock = %pr.feedstock, branch = %pr.head, %err, "branch not deleted");
+            Ok::<(), GraphError>(())
+        })?;
+        if flow.is_break() {
+            return Ok(flow);
+        }
     }
     checkpoint::reached("branch deleted");
     store.record_work(&WorkRecord {
@@ -217,7 +313,7 @@ fn settle(
         ..record.clone()
     })?;
     checkpoint::reached("outcome recorded");
-    Ok(())
+    Ok(GO_ON)
 }
 
 /// The store's snapshot of a PR as the forge reports it, seen at `now` (the graph store
