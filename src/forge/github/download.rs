@@ -70,6 +70,7 @@ struct HeadDetails {
 
 /// Makes `dest` hold exactly the upstream default branch's files (a `.git` directory at
 /// its root is left alone) and returns the commit id.
+#[tracing::instrument(skip_all, fields(feedstock = %feedstock, transport = "api"))]
 pub(super) fn sync_checkout(
     api: &Api,
     config: &GitHubConfig,

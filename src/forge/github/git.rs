@@ -31,6 +31,7 @@ const BASE_REF: &str = "refs/cascade/base";
 
 /// Makes `dest` a checkout of the upstream default branch (see the module docs) and
 /// returns its commit id.
+#[tracing::instrument(skip_all, fields(feedstock = %feedstock, transport = "git"))]
 pub(super) fn sync_checkout(
     api: &Api,
     config: &GitHubConfig,
@@ -79,6 +80,7 @@ pub(super) fn sync_checkout(
 
 /// Commits `commit` on top of `base` in the feedstock's work repository and force-pushes
 /// it to the fork as `branch`. Returns the commit id.
+#[tracing::instrument(skip_all, fields(feedstock = %feedstock, branch = %branch, transport = "git"))]
 pub(super) fn push(
     api: &Api,
     config: &GitHubConfig,

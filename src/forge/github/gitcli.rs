@@ -245,8 +245,8 @@ pub(super) fn run(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    tracing::debug!(git = %args.join(" "), "running git");
     let redactor = api.redactor();
+    tracing::debug!(git = %redactor.scrub(&args.join(" ")), "running git");
     let output = command.output().map_err(|e| ForgeError::Git {
         context: redactor.scrub(&context()),
         message: format!("cannot run `git`: {e}"),

@@ -38,6 +38,7 @@ pub(super) fn sync_checkout(
 /// When the fork lacks `base` (GitHub forks share their network's objects, so only a
 /// server without fork networks gets here), it is copied from upstream first, with its
 /// id verified.
+#[tracing::instrument(skip_all, fields(feedstock = %feedstock, branch = %branch, transport = "api"))]
 pub(super) fn push(
     api: &Api,
     config: &GitHubConfig,
@@ -96,6 +97,7 @@ pub(super) fn push(
 
 /// Replays the local commit `sha` of the repository at `repo` (and every ancestor the
 /// fork lacks) into the bot's fork with identical ids, then points `branch` at it.
+#[tracing::instrument(skip_all, fields(feedstock = %feedstock, branch = %branch))]
 pub(super) fn mirror(
     api: &Api,
     config: &GitHubConfig,
