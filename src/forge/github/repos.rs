@@ -13,7 +13,7 @@
 //! kept and recorded; the next crawl resumes), and refused credentials end it with
 //! [`ForgeError::Auth`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -24,6 +24,7 @@ use sha1::{Digest, Sha1};
 
 use super::api::Api;
 use super::config::GitHubConfig;
+use super::prs::encode;
 use super::repo_name;
 use crate::forge::{FeedstockRepo, ForgeError};
 
@@ -533,6 +534,16 @@ fn write_checkout(
     checkout: &Path,
     files: &[CrawledFile],
 ) -> Result<(usize, usize), ForgeError> {
+    // What is on disk already, by blob id: a file that moved, or the same content at two
+    // paths, is copied rather than downloaded again.
+    let mut on_disk: HashMap<String, PathBuf> = HashMap::new();
+    for root in ["conda-forge.yml", "recipe", ".ci_support"] {
+        collect_files(&checkout.join(root), &mut |path| {
+            if let Some(sha) = on_disk_sha(path) {
+                on_disk.entry(sha).or_insert_with(|| path.to_path_buf());
+            }
+        });
+    }
     let mut written = 0;
     for file in files {
         let path = checkout.join(&file.path);
@@ -540,8 +551,17 @@ fn write_checkout(
             set_executable(&path, file.executable)?;
             continue;
         }
-        let bytes = blob(api, base, &file.sha)?;
+        // The copy's source may have been overwritten meanwhile: check it again.
+        let local = on_disk
+            .get(&file.sha)
+            .and_then(|source| fs_err::read(source).ok())
+            .filter(|bytes| git_blob_sha(bytes) == file.sha);
+        let bytes = match local {
+            Some(bytes) => bytes,
+            None => blob(api, base, &file.sha)?,
+        };
         write_file(&path, &bytes, file.executable)?;
+        on_disk.insert(file.sha.clone(), path);
         written += 1;
     }
     let keep: BTreeSet<PathBuf> = files.iter().map(|f| checkout.join(&f.path)).collect();
@@ -555,6 +575,23 @@ fn write_checkout(
         deleted += prune(&checkout.join(root), &keep)?;
     }
     Ok((written, deleted))
+}
+
+/// Calls `found` with every regular file at or under `path` (symbolic links are not
+/// followed); unreadable directories are skipped.
+fn collect_files(path: &Path, found: &mut dyn FnMut(&Path)) {
+    let Ok(metadata) = fs_err::symlink_metadata(path) else {
+        return;
+    };
+    if metadata.is_file() {
+        found(path);
+    } else if metadata.is_dir()
+        && let Ok(entries) = fs_err::read_dir(path)
+    {
+        for entry in entries.flatten() {
+            collect_files(&entry.path(), found);
+        }
+    }
 }
 
 /// Deletes every file under `dir` not in `keep`, and directories left empty (`dir`
@@ -669,19 +706,6 @@ fn is_safe_path(path: &str) -> bool {
         })
 }
 
-/// Percent-encodes one path segment (everything but RFC 3986's unreserved characters).
-fn encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 fn io_error(path: &Path, error: &std::io::Error) -> ForgeError {
     ForgeError::Io {
         path: path.to_path_buf(),
@@ -739,13 +763,6 @@ mod tests {
         assert!(!is_crawled("recipes/meta.yaml"));
         assert!(!is_crawled(".github/workflows/ci.yml"));
         assert!(!is_crawled("conda-forge.yml.bak"));
-    }
-
-    #[test]
-    fn path_segments_are_percent_encoded() {
-        assert_eq!(encode("zlib-feedstock"), "zlib-feedstock");
-        assert_eq!(encode("a b/c"), "a%20b%2Fc");
-        assert_eq!(encode("v1.x_~"), "v1.x_~");
     }
 
     #[test]
