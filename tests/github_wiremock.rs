@@ -818,3 +818,39 @@ fn refreshing_a_thousand_prs_costs_at_most_fifteen_requests_and_unchanged_ones_c
     assert_eq!(second_304, second, "every GET of the second pass was a 304");
     assert_eq!(forge.stats().creates, 0);
 }
+
+#[test]
+fn an_answer_quoting_the_token_is_redacted_in_the_error() {
+    let server = Server::start();
+    let comments = "/repos/conda-forge/zlib-feedstock/issues/1347/comments";
+    let echo = json!({"message": format!("Resource not accessible with token {TOKEN}")});
+    server.mount(
+        Mock::given(method("POST"))
+            .and(path(comments))
+            .respond_with(ResponseTemplate::new(403).set_body_json(echo)),
+    );
+    let garbled = pull_request(json!({"number": format!("#{TOKEN}")}));
+    server.mount(
+        Mock::given(method("GET"))
+            .and(path(PR_PATH))
+            .respond_with(ResponseTemplate::new(200).set_body_json(garbled)),
+    );
+    let forge = server.forge();
+    let refused = forge.comment("zlib", 1347, "hello").unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            ForgeError::Api {
+                status: Some(403),
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    let unexpected = forge.pr("zlib", 1347).unwrap_err();
+    for err in [refused, unexpected] {
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains(TOKEN), "{text}");
+        assert!(text.contains("***"), "{text}");
+    }
+}

@@ -196,7 +196,9 @@ fn ask(
     Ok(chunk
         .iter()
         .enumerate()
-        .map(|(i, (feedstock, number))| answer(config, &data, i, feedstock, *number))
+        .map(|(i, (feedstock, number))| {
+            answer(config, &data, i, feedstock, *number).map_err(|err| prs::scrubbed(api, err))
+        })
         .collect())
 }
 

@@ -10,7 +10,7 @@
 use serde::Deserialize;
 
 use super::api::{Api, Reply};
-use super::prs::{encode, failure};
+use super::prs::{encode, parse};
 use crate::forge::{CiStatus, ForgeError};
 
 /// Check-run conclusions that fail a PR.
@@ -93,10 +93,7 @@ fn first_found<T: serde::de::DeserializeOwned>(
         if not_here(&reply) {
             continue;
         }
-        if !reply.is_success() {
-            return Err(failure(api, &reply));
-        }
-        return reply.json().map(Some);
+        return parse(api, &reply).map(Some);
     }
     Ok(None)
 }

@@ -539,12 +539,32 @@ pub(super) fn unix_seconds(context: &str, text: &str) -> Result<i64, ForgeError>
         })
 }
 
-/// The body of a 2xx answer as `T`, or the (redacted) error a failed one means.
-fn parse<T: serde::de::DeserializeOwned>(api: &Api, reply: &Reply) -> Result<T, ForgeError> {
+/// The body of a 2xx answer as `T`, or the error a failed one (or an unexpected body)
+/// means — redacted either way: serde's messages may quote the body.
+pub(super) fn parse<T: serde::de::DeserializeOwned>(
+    api: &Api,
+    reply: &Reply,
+) -> Result<T, ForgeError> {
     if !reply.is_success() {
         return Err(failure(api, reply));
     }
-    reply.json()
+    reply.json().map_err(|err| scrubbed(api, err))
+}
+
+/// `err` with its message passed through the redactor.
+pub(super) fn scrubbed(api: &Api, err: ForgeError) -> ForgeError {
+    match err {
+        ForgeError::Api {
+            context,
+            status,
+            message,
+        } => ForgeError::Api {
+            context,
+            status,
+            message: api.redactor().scrub(&message),
+        },
+        other => other,
+    }
 }
 
 /// [`ForgeError::Api`] for a failed answer, GitHub's message redacted.
