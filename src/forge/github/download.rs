@@ -389,3 +389,112 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ForgeError + use<> {
         message: e.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn want(mode: &str, content: &[u8]) -> Wanted {
+        Wanted {
+            mode: mode.to_owned(),
+            sha: blob_id(content),
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn writes_never_go_through_a_symbolic_link() {
+        let root = tempfile::tempdir().unwrap();
+        let (dest, outside) = (root.path().join("dest"), root.path().join("outside"));
+        fs_err::create_dir_all(&dest).unwrap();
+        fs_err::create_dir_all(&outside).unwrap();
+        fs_err::os::unix::fs::symlink(&outside, dest.join("recipe")).unwrap();
+        prepare_parents(&dest, "recipe/meta.yaml").unwrap();
+        let recipe = fs_err::symlink_metadata(dest.join("recipe")).unwrap();
+        assert!(recipe.file_type().is_dir());
+        write_atomically(&dest.join("recipe/meta.yaml"), b"x").unwrap();
+        assert_eq!(fs_err::read_dir(&outside).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn files_the_tree_lacks_go_but_git_and_the_marker_stay() {
+        let dest = tempfile::tempdir().unwrap();
+        let dest = dest.path();
+        for path in [
+            "recipe/meta.yaml",
+            "recipe/old.patch",
+            "gone/deep/file",
+            ".git/config",
+            MARKER,
+            "keep.txt",
+        ] {
+            let path = dest.join(path);
+            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+            fs_err::write(&path, "x").unwrap();
+        }
+        let keep = BTreeSet::from(["recipe/meta.yaml", "keep.txt"]);
+        assert_eq!(remove_extras(dest, dest, &keep).unwrap(), 4);
+        assert!(dest.join("recipe/meta.yaml").is_file());
+        assert!(dest.join("keep.txt").is_file());
+        assert!(!dest.join("recipe/old.patch").exists());
+        assert!(!dest.join("gone").exists());
+        assert!(dest.join(".git/config").is_file());
+        assert!(dest.join(MARKER).is_file());
+    }
+
+    #[test]
+    fn a_file_matches_when_its_content_and_mode_do() {
+        let dest = tempfile::tempdir().unwrap();
+        let path = dest.path().join("build.sh");
+        write_atomically(&path, b"#!/bin/sh\n").unwrap();
+        set_executable(&path, false).unwrap();
+        let plain = want("100644", b"#!/bin/sh\n");
+        let state = matching_state(&path, &plain, None).unwrap().unwrap();
+        assert_eq!(state.sha, plain.sha);
+        assert!(
+            matching_state(&path, &want("100644", b"other\n"), None)
+                .unwrap()
+                .is_none()
+        );
+        if cfg!(unix) {
+            assert!(
+                matching_state(&path, &want("100755", b"#!/bin/sh\n"), None)
+                    .unwrap()
+                    .is_none()
+            );
+        }
+        assert!(
+            matching_state(&dest.path().join("missing"), &plain, None)
+                .unwrap()
+                .is_none()
+        );
+        // A recorded size and time are trusted without reading the file again.
+        let recorded = FileState {
+            sha: blob_id(b"recorded\n"),
+            ..state
+        };
+        let claimed = want("100644", b"recorded\n");
+        assert!(
+            matching_state(&path, &claimed, Some(&recorded))
+                .unwrap()
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn a_file_is_replaced_even_when_read_only_and_a_directory_gives_way() {
+        let dest = tempfile::tempdir().unwrap();
+        let file = dest.path().join("LICENSE.txt");
+        fs_err::write(&file, "old").unwrap();
+        let mut permissions = fs_err::metadata(&file).unwrap().permissions();
+        permissions.set_readonly(true);
+        fs_err::set_permissions(&file, permissions).unwrap();
+        write_atomically(&file, b"new").unwrap();
+        assert_eq!(fs_err::read_to_string(&file).unwrap(), "new");
+        let dir = dest.path().join("was-a-dir");
+        fs_err::create_dir_all(dir.join("inner")).unwrap();
+        clear(&dir, Keep::Nothing).unwrap();
+        write_atomically(&dir, b"now a file").unwrap();
+        assert!(dir.is_file());
+    }
+}
