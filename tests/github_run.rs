@@ -18,7 +18,8 @@ mod world;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use cascade::forge::github::Limits;
+use cascade::forge::github::{GitHubForge, Limits};
+use cascade::forge::{Forge, PrState};
 use cascade::graph::WorkOutcome;
 use cascade::run;
 use serde_json::json;
@@ -154,10 +155,36 @@ fn python314_waves_open_on_github_exactly_as_on_the_local_forge() {
                 after.graphql - before.graphql,
                 after.not_modified - before.not_modified,
             );
+            assert_refresh_answers_every_pr(&world, &forge);
             return;
         }
     }
     panic!("every run opened more PRs");
+}
+
+/// `Forge::prs` on every tracked PR answers each, open, in order; prints its cost (the
+/// emulator has no GraphQL, so after one refused GraphQL request the forge asks over
+/// REST PR by PR — the batched budget is proven against recorded bodies in
+/// `tests/github_wiremock.rs`).
+fn assert_refresh_answers_every_pr(world: &World, forge: &GitHubForge) {
+    let refs: Vec<(String, u64)> = world.tracked().into_iter().collect();
+    let before = forge.stats();
+    let answers = forge.prs(&refs);
+    let after = forge.stats();
+    assert_eq!(answers.len(), refs.len());
+    for ((feedstock, number), answer) in refs.iter().zip(answers) {
+        let pr = answer.unwrap_or_else(|e| panic!("{feedstock}#{number}: {e}"));
+        assert_eq!((&pr.feedstock, pr.number), (feedstock, *number));
+        assert_eq!(pr.state, PrState::Open, "{pr:?}");
+    }
+    eprintln!(
+        "refreshing {} open PRs: {} requests ({} GraphQL, {} creating)",
+        refs.len(),
+        after.requests - before.requests,
+        after.graphql - before.graphql,
+        after.creates - before.creates,
+    );
+    assert_eq!(after.creates, before.creates, "a refresh creates nothing");
 }
 
 #[test]
