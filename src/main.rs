@@ -1,5 +1,6 @@
 //! The `cascade` binary: installs logging, parses arguments, runs, maps the result to an
-//! exit code (0 success, 1 a check failed, 2 an error).
+//! exit code (0 success, 1 a check failed, 2 an error, 3 stopped early by the forge's rate
+//! limit — the next run resumes).
 
 use std::process::ExitCode;
 

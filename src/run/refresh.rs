@@ -5,8 +5,9 @@
 //! - closed → done (closed unmerged) — and when it carries `bot-rerun`, a rerun;
 //! - open with `bot-rerun` → the bot comments, closes it, deletes the branch and records
 //!   a rerun: the node's uid changes, so the migration is redone there;
-//! - open, conflicted ("dirty"), not a draft, and the feedstock allows it
-//!   (`bot.remake_prs_with_conflicts`, default true) → closed the same way and remade;
+//! - open, conflicted ("dirty"), not a draft, only the bot's commits on it, and the
+//!   feedstock allows it (`bot.remake_prs_with_conflicts`, default true) → closed the
+//!   same way and remade;
 //! - drafts and everything else are left alone;
 //! - a PR closed unmerged within the last [`RERUN_WINDOW_SECONDS`] that a maintainer
 //!   labels `bot-rerun` afterwards is a rerun too (cf-scripts honours the label on every
@@ -146,8 +147,7 @@ fn refresh_open(
                 settle(store, forge, record, &pr, WorkOutcome::Closed, now)?
             }
             PrState::Open => {
-                let dirty =
-                    pr.mergeable == Mergeable::Dirty && !pr.draft && remake_allowed(&pr.feedstock);
+                let dirty = remakes_for_conflicts(&pr, remake_allowed(&pr.feedstock));
                 let comment = if rerun {
                     summary.reruns += 1;
                     RERUN_COMMENT
@@ -169,6 +169,13 @@ fn refresh_open(
         }
     }
     Ok(GO_ON)
+}
+
+/// Whether an open PR is closed and remade because of its conflicts (reference §5.2):
+/// conflicted, not a draft, with no commits but the bot's (a maintainer working on the
+/// branch is never overruled), on a feedstock that allows it.
+fn remakes_for_conflicts(pr: &PullRequest, allowed: bool) -> bool {
+    pr.mergeable == Mergeable::Dirty && !pr.draft && !pr.other_committers && allowed
 }
 
 /// Closes an open PR so it is made again: comment, close, record the rerun, settle.
@@ -345,5 +352,64 @@ pub(super) fn snapshot(pr: &PullRequest, now: i64) -> PrSnapshot {
         updated_at: pr.updated_at,
         closed_at: pr.closed_at,
         seen_at: now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::forge::CiStatus;
+
+    fn conflicted() -> PullRequest {
+        PullRequest {
+            feedstock: "zlib".into(),
+            number: 7,
+            head: "rebuild-for-python314-0-1_h0a1b2c".into(),
+            base: "main".into(),
+            title: "Rebuild for python 3.14".into(),
+            body: String::new(),
+            state: PrState::Open,
+            draft: false,
+            labels: BTreeSet::new(),
+            ci: CiStatus::Passing,
+            mergeable: Mergeable::Dirty,
+            other_committers: false,
+            head_sha: "0".repeat(40),
+            url: "https://github.com/conda-forge/zlib-feedstock/pull/7".into(),
+            created_at: 0,
+            updated_at: 0,
+            closed_at: None,
+        }
+    }
+
+    #[test]
+    fn a_conflicted_bot_only_pr_is_remade() {
+        assert!(remakes_for_conflicts(&conflicted(), true));
+    }
+
+    #[test]
+    fn a_maintainer_commit_on_the_branch_keeps_a_conflicted_pr_open() {
+        let pr = PullRequest {
+            other_committers: true,
+            ..conflicted()
+        };
+        assert!(!remakes_for_conflicts(&pr, true));
+    }
+
+    #[test]
+    fn drafts_clean_prs_and_feedstocks_that_opt_out_keep_their_prs() {
+        let draft = PullRequest {
+            draft: true,
+            ..conflicted()
+        };
+        let clean = PullRequest {
+            mergeable: Mergeable::Clean,
+            ..conflicted()
+        };
+        assert!(!remakes_for_conflicts(&draft, true));
+        assert!(!remakes_for_conflicts(&clean, true));
+        assert!(!remakes_for_conflicts(&conflicted(), false));
     }
 }
