@@ -18,12 +18,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use base64::Engine;
 use serde::{Deserialize, Serialize};
-use sha1::{Digest, Sha1};
 
 use super::api::Api;
 use super::config::GitHubConfig;
+use super::git::check_path;
+use super::gitdata::{RepoPath, blob_id, encode_path, read_blob, tree_listing};
 use super::prs::encode;
 use super::repo_name;
 use crate::forge::{FeedstockRepo, ForgeError};
@@ -344,14 +344,14 @@ impl Crawl<'_> {
         known: Option<&str>,
     ) -> Result<(Outcome, String), ForgeError> {
         let repo_name = repo_name(&repo.name);
-        let base = format!("/repos/{}/{}", encode(self.org), encode(&repo_name));
-        let head = head_commit(self.api, &base, &repo.default_branch)?;
+        let upstream = RepoPath::new(&encode(self.org), &encode(&repo_name));
+        let head = head_commit(self.api, &upstream, &repo.default_branch)?;
         let checkout = self.dir.join(&repo_name);
         if known == Some(head.as_str()) && checkout.is_dir() {
             return Ok((Outcome::Unchanged, head));
         }
-        let files = crawled_files(self.api, &base, &head)?;
-        let (written, deleted) = write_checkout(self.api, &base, &checkout, &files)?;
+        let files = crawled_files(self.api, &upstream, &head)?;
+        let (written, deleted) = write_checkout(self.api, &upstream, &checkout, &files)?;
         tracing::debug!(head, written, deleted, "checkout updated");
         Ok((Outcome::Updated { written, deleted }, head))
     }
@@ -369,13 +369,12 @@ struct RefObject {
 }
 
 /// The head commit of `branch` (one conditional request: a 304 when nothing moved).
-fn head_commit(api: &Api, base: &str, branch: &str) -> Result<String, ForgeError> {
-    let branch_path = branch.split('/').map(encode).collect::<Vec<_>>().join("/");
-    let reply = api.get(&format!("{base}/git/ref/heads/{branch_path}"))?;
+fn head_commit(api: &Api, upstream: &RepoPath, branch: &str) -> Result<String, ForgeError> {
+    let reply = api.get(&upstream.api(&format!("/git/ref/heads/{}", encode_path(branch))))?;
     if reply.status == 404 || reply.status == 409 {
         // 409: "Git Repository is empty."
         return Err(ForgeError::NoSuchBranch {
-            repo: base.trim_start_matches("/repos/").to_owned(),
+            repo: upstream.to_string(),
             branch: branch.to_owned(),
         });
     }
@@ -388,23 +387,6 @@ fn head_commit(api: &Api, base: &str, branch: &str) -> Result<String, ForgeError
         });
     }
     Ok(head.object.sha)
-}
-
-/// A git tree listing.
-#[derive(Debug, Deserialize)]
-struct TreeWire {
-    tree: Vec<TreeEntryWire>,
-    #[serde(default)]
-    truncated: bool,
-}
-
-#[derive(Debug, Deserialize)]
-struct TreeEntryWire {
-    path: String,
-    mode: String,
-    #[serde(rename = "type")]
-    kind: String,
-    sha: String,
 }
 
 /// A file the crawl keeps, at a validated relative path.
@@ -420,37 +402,15 @@ fn is_crawled(path: &str) -> bool {
     path == "conda-forge.yml" || path.starts_with("recipe/") || path.starts_with(".ci_support/")
 }
 
-/// The files of `commit` the crawl keeps. One request for the recursive tree; a tree
-/// too large for one answer (`truncated`) is walked from the root into the crawled
-/// directories only.
-fn crawled_files(api: &Api, base: &str, commit: &str) -> Result<Vec<CrawledFile>, ForgeError> {
-    let whole = tree(api, base, commit, true)?;
-    let entries = if whole.truncated {
-        let mut entries = Vec::new();
-        for top in tree(api, base, commit, false)?.tree {
-            if top.kind == "blob" && top.path == "conda-forge.yml" {
-                entries.push(top);
-            } else if top.kind == "tree" && (top.path == "recipe" || top.path == ".ci_support") {
-                let sub = tree(api, base, &top.sha, true)?;
-                if sub.truncated {
-                    return Err(ForgeError::Api {
-                        context: format!("GET {base}/git/trees/{}", top.sha),
-                        status: None,
-                        message: format!("`{}` is too large to list", top.path),
-                    });
-                }
-                entries.extend(sub.tree.into_iter().map(|e| TreeEntryWire {
-                    path: format!("{}/{}", top.path, e.path),
-                    ..e
-                }));
-            }
-        }
-        entries
-    } else {
-        whole.tree
-    };
+/// The files of `commit` the crawl keeps, from one recursive tree listing (a commit id
+/// names its root tree).
+fn crawled_files(
+    api: &Api,
+    upstream: &RepoPath,
+    commit: &str,
+) -> Result<Vec<CrawledFile>, ForgeError> {
     let mut files = Vec::new();
-    for entry in entries {
+    for entry in tree_listing(api, upstream, commit)? {
         if entry.kind != "blob" || !is_crawled(&entry.path) {
             continue;
         }
@@ -463,10 +423,19 @@ fn crawled_files(api: &Api, base: &str, commit: &str) -> Result<Vec<CrawledFile>
             );
             continue;
         }
-        if !is_safe_path(&entry.path) || !is_sha(&entry.sha) {
+        if let Err(reason) = check_path(&entry.path) {
             return Err(ForgeError::Invalid {
-                what: format!("tree entry `{}` of {base} at {commit}", entry.path),
-                reason: "not a plain relative path with a blob id".to_owned(),
+                what: format!(
+                    "path `{}` in the tree of {upstream} at {commit}",
+                    entry.path
+                ),
+                reason: reason.to_owned(),
+            });
+        }
+        if !is_sha(&entry.sha) {
+            return Err(ForgeError::Invalid {
+                what: format!("blob id of `{}` in {upstream} at {commit}", entry.path),
+                reason: format!("`{}` is not a SHA-1", entry.sha),
             });
         }
         files.push(CrawledFile {
@@ -478,59 +447,11 @@ fn crawled_files(api: &Api, base: &str, commit: &str) -> Result<Vec<CrawledFile>
     Ok(files)
 }
 
-/// `GET git/trees/<sha>` (a commit id names its root tree); content-addressed, so not cached.
-fn tree(api: &Api, base: &str, sha: &str, recursive: bool) -> Result<TreeWire, ForgeError> {
-    let query = if recursive { "?recursive=1" } else { "" };
-    api.get_immutable(&format!("{base}/git/trees/{sha}{query}"))?
-        .json()
-}
-
-/// `GET git/blobs/<sha>` as the API returns it.
-#[derive(Debug, Deserialize)]
-struct BlobWire {
-    content: String,
-    encoding: String,
-}
-
-/// A blob's bytes, checked against its id.
-fn blob(api: &Api, base: &str, sha: &str) -> Result<Vec<u8>, ForgeError> {
-    let reply = api.get_immutable(&format!("{base}/git/blobs/{sha}"))?;
-    let wire: BlobWire = reply.json()?;
-    let bytes = match wire.encoding.as_str() {
-        "base64" => {
-            let compact: String = wire.content.split_ascii_whitespace().collect();
-            base64::engine::general_purpose::STANDARD
-                .decode(compact)
-                .map_err(|e| ForgeError::Api {
-                    context: reply.context.clone(),
-                    status: Some(reply.status),
-                    message: format!("undecodable blob: {e}"),
-                })?
-        }
-        "utf-8" | "utf8" => wire.content.into_bytes(),
-        other => {
-            return Err(ForgeError::Api {
-                context: reply.context,
-                status: Some(reply.status),
-                message: format!("unknown blob encoding `{other}`"),
-            });
-        }
-    };
-    if git_blob_sha(&bytes) != sha {
-        return Err(ForgeError::Api {
-            context: reply.context,
-            status: Some(reply.status),
-            message: "the blob's content does not match its id".to_owned(),
-        });
-    }
-    Ok(bytes)
-}
-
 /// Makes the crawled part of `checkout` exactly `files`: downloads what differs from
 /// disk, deletes what vanished. Returns (written, deleted).
 fn write_checkout(
     api: &Api,
-    base: &str,
+    upstream: &RepoPath,
     checkout: &Path,
     files: &[CrawledFile],
 ) -> Result<(usize, usize), ForgeError> {
@@ -555,10 +476,10 @@ fn write_checkout(
         let local = on_disk
             .get(&file.sha)
             .and_then(|source| fs_err::read(source).ok())
-            .filter(|bytes| git_blob_sha(bytes) == file.sha);
+            .filter(|bytes| blob_id(bytes) == file.sha);
         let bytes = match local {
             Some(bytes) => bytes,
-            None => blob(api, base, &file.sha)?,
+            None => read_blob(api, upstream, &file.sha)?,
         };
         write_file(&path, &bytes, file.executable)?;
         on_disk.insert(file.sha.clone(), path);
@@ -678,15 +599,7 @@ fn on_disk_sha(path: &Path) -> Option<String> {
     if !metadata.is_file() {
         return None;
     }
-    fs_err::read(path).ok().map(|bytes| git_blob_sha(&bytes))
-}
-
-/// The id git gives a blob: SHA-1 of `blob <len>\0<bytes>`.
-fn git_blob_sha(bytes: &[u8]) -> String {
-    let mut digest = Sha1::new();
-    digest.update(format!("blob {}\0", bytes.len()).as_bytes());
-    digest.update(bytes);
-    hex::encode(digest.finalize())
+    fs_err::read(path).ok().map(|bytes| blob_id(&bytes))
 }
 
 /// Forty lowercase hex digits (a SHA-1 object id).
@@ -695,15 +608,6 @@ fn is_sha(text: &str) -> bool {
         && text
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-/// A relative path of plain names: no `..`, `.`, empty or `.git` component, no
-/// backslash or NUL, so joining it to a checkout cannot leave the checkout.
-fn is_safe_path(path: &str) -> bool {
-    !path.contains(['\\', '\0'])
-        && path.split('/').all(|part| {
-            !part.is_empty() && part != "." && part != ".." && !part.eq_ignore_ascii_case(".git")
-        })
 }
 
 fn io_error(path: &Path, error: &std::io::Error) -> ForgeError {
@@ -716,42 +620,6 @@ fn io_error(path: &Path, error: &std::io::Error) -> ForgeError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn blob_ids_are_the_ones_git_computes() {
-        // `printf 'hello\n' | git hash-object --stdin`
-        assert_eq!(
-            git_blob_sha(b"hello\n"),
-            "ce013625030ba8dba906f756967f9e9ca394464a"
-        );
-        assert_eq!(
-            git_blob_sha(b""),
-            "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
-        );
-    }
-
-    #[test]
-    fn only_plain_relative_paths_are_safe() {
-        for good in [
-            "recipe/meta.yaml",
-            ".ci_support/linux_64_.yaml",
-            "recipe/a..b",
-        ] {
-            assert!(is_safe_path(good), "{good}");
-        }
-        for bad in [
-            "../x",
-            "recipe/../../x",
-            "/etc/passwd",
-            "recipe//x",
-            "recipe/./x",
-            "recipe/.git/config",
-            "recipe/.GIT/config",
-            "recipe\\x",
-        ] {
-            assert!(!is_safe_path(bad), "{bad}");
-        }
-    }
 
     #[test]
     fn only_recipe_config_and_ci_support_are_crawled() {
@@ -786,7 +654,7 @@ mod tests {
         let path = dir.path().join("recipe/build.sh");
         fs_err::create_dir_all(path.join("stale")).unwrap();
         write_file(&path, b"#!/bin/sh\n", true).unwrap();
-        assert_eq!(on_disk_sha(&path), Some(git_blob_sha(b"#!/bin/sh\n")));
+        assert_eq!(on_disk_sha(&path), Some(blob_id(b"#!/bin/sh\n")));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
