@@ -470,3 +470,121 @@ fn git(dir: &Path, args: &[&str]) {
 fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()
 }
+
+/// Every corpus feedstock as a local repository with one commit (`<dir>/src/<name>`) and
+/// a bare copy standing in for upstream (`<dir>/git/conda-forge/<name>.git`); the
+/// feedstock directory names, sorted.
+fn corpus_upstreams(dir: &Path) -> Option<Vec<String>> {
+    let corpus = common::shared_data("feedstocks")?;
+    let mut names: Vec<String> = fs_err::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with("-feedstock"))
+        .collect();
+    names.sort();
+    for name in &names {
+        let work = dir.join("src").join(name);
+        common::copy_dir(&corpus.join(name), &work);
+        let repo = Repository::init_opts(
+            &work,
+            git2::RepositoryInitOptions::new().initial_head("main"),
+        )
+        .unwrap();
+        commit_all(&repo, "Initial feedstock\n", 1_700_000_000);
+        let bare = dir.join(format!("git/conda-forge/{name}.git"));
+        git(
+            dir,
+            &["clone", "-q", "--bare", path_str(&work), path_str(&bare)],
+        );
+    }
+    Some(names)
+}
+
+/// Syncs every feedstock into `checkouts`, checks each against the corpus byte for byte,
+/// and returns how long it took.
+fn sync_all(forge: &GitHubForge, names: &[String], checkouts: &Path) -> std::time::Duration {
+    let corpus = common::shared_data("feedstocks").unwrap();
+    let started = std::time::Instant::now();
+    for name in names {
+        let feedstock = name.trim_end_matches("-feedstock");
+        forge
+            .sync_checkout(feedstock, &checkouts.join(name))
+            .unwrap();
+    }
+    let took = started.elapsed();
+    let mismatched: Vec<_> = names
+        .iter()
+        .filter(|name| files(&checkouts.join(name)) != files(&corpus.join(name)))
+        .collect();
+    assert!(
+        mismatched.is_empty(),
+        "checkouts differing from the corpus: {mismatched:?}"
+    );
+    took
+}
+
+#[test]
+fn every_corpus_feedstock_checks_out_byte_for_byte_over_git() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(names) = corpus_upstreams(dir.path()) else {
+        return;
+    };
+    let template = format!("file://{}/git/{{owner}}/{{repo}}.git", dir.path().display());
+    let config = GitHubConfig {
+        api_url: "http://127.0.0.1:1".to_owned(),
+        upstream_git_url: template.clone(),
+        fork_git_url: template,
+        ..GitHubConfig::default()
+    };
+    let forge = GitHubForge::open(config, &dir.path().join("forge"), &|_| {
+        Some("unused".into())
+    })
+    .unwrap();
+    let checkouts = dir.path().join("checkouts");
+    let first = sync_all(&forge, &names, &checkouts);
+    let again = sync_all(&forge, &names, &checkouts);
+    eprintln!(
+        "git transport: {} feedstocks identical to the corpus; first sync {first:.2?}, unchanged resync {again:.2?}",
+        names.len()
+    );
+    assert_eq!(
+        forge.stats().requests,
+        0,
+        "the git transport asks the API nothing"
+    );
+}
+
+#[test]
+fn every_corpus_feedstock_downloads_byte_for_byte_and_an_unchanged_one_costs_one_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(names) = corpus_upstreams(dir.path()) else {
+        return;
+    };
+    let repos: Vec<&str> = names.iter().map(String::as_str).collect();
+    let Some(emulator) = Emulator::start(&seed(&repos)) else {
+        return;
+    };
+    for name in &names {
+        let work = dir.path().join("src").join(name);
+        emulator.replay(OWNER_TOKEN, "conda-forge", name, &work, "main", "main");
+    }
+    let config = GitHubConfig {
+        api_url: emulator.url().to_owned(),
+        transport: Transport::Api,
+        ..GitHubConfig::default()
+    };
+    let forge = GitHubForge::open(config, &dir.path().join("forge"), &|name| {
+        (name == "CASCADE_GITHUB_TOKEN").then(|| BOT_TOKEN.to_owned())
+    })
+    .unwrap();
+    let checkouts = dir.path().join("checkouts");
+    let first = sync_all(&forge, &names, &checkouts);
+    let downloaded = forge.stats().requests;
+    let again = sync_all(&forge, &names, &checkouts);
+    let resync = forge.stats().requests - downloaded;
+    eprintln!(
+        "API transport: {} feedstocks identical to the corpus; first sync {first:.2?} ({downloaded} requests), unchanged resync {again:.2?} ({resync} requests)",
+        names.len()
+    );
+    assert_eq!(resync, names.len() as u64);
+}
