@@ -9,9 +9,9 @@
 //!   directory: the base commit is fetched into it when missing, the commit is built on
 //!   top of it from the [`CommitSpec`], and the branch is force-pushed to the fork.
 //!
-//! Credentials come from [`gitcli`](super::gitcli)'s askpass helper only: no URL, file, remote or log
-//! line ever holds the token, and every message git prints is scrubbed before it goes
-//! into an error.
+//! Credentials come from [`gitcli`](super::gitcli)'s askpass helper only: no URL, file,
+//! remote or log line ever holds the token, and every message git prints is scrubbed
+//! before it goes into an error.
 
 use std::path::{Path, PathBuf};
 

@@ -1,10 +1,9 @@
 //! Running the git command line: where it runs, what environment it gets, and how its
 //! failures become errors (stderr scrubbed of every credential).
 //!
-//! How the token reaches git without being written anywhere: git asks
-//! a small helper script (`GIT_ASKPASS`) for the user name and password, and the script
-//! answers from environment variables that only that one git process (and its children)
-//! receives. The script holds no credential; the URL holds none either; credential
+//! How the token reaches git without being written anywhere: git asks a small helper
+//! script (`GIT_ASKPASS`) for the user name and password, and the script answers from
+//! environment variables that only that one git process (and its children) receives. The script holds no credential; the URL holds none either; credential
 //! helpers are switched off so git never stores what it was told.
 //!
 //! [`GitEnv`] decides, per remote URL, whether git gets the token at all: over `https`,
