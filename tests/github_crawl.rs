@@ -632,3 +632,107 @@ fn refused_credentials_exit_with_the_auth_code_and_never_print_the_token() {
         .unwrap_err();
     assert!(matches!(err, ForgeError::Auth(_)), "{err:?}");
 }
+
+// --- the whole corpus ---------------------------------------------------------------------
+
+/// Every `<name>-feedstock` directory of the corpus, sorted.
+fn corpus_feedstocks(corpus: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs_err::read_dir(corpus)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with("-feedstock"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_whole_corpus_crawled_from_github_builds_the_same_graph_as_the_corpus_itself() {
+    let Some(corpus) = common::shared_data("feedstocks") else {
+        return;
+    };
+    let names = corpus_feedstocks(&corpus);
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let Some(emulator) = Emulator::start(&seed(&name_refs)) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for name in &names {
+        let work = dir.path().join("upstream").join(name);
+        common::copy_dir(&corpus.join(name), &work);
+        let repo = Repository::init_opts(
+            &work,
+            git2::RepositoryInitOptions::new().initial_head("main"),
+        )
+        .unwrap();
+        let mut index = repo.index().unwrap();
+        // FORCE: a feedstock's own .gitignore must not hide corpus files.
+        index
+            .add_all(["*"], git2::IndexAddOption::FORCE, None)
+            .unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let who = Signature::new("Jane Maintainer", "jane@example.org", &Time::new(1, 0)).unwrap();
+        repo.commit(Some("HEAD"), &who, &who, "Corpus\n", &tree, &[])
+            .unwrap();
+        emulator.replay(OWNER_TOKEN, "conda-forge", name, &work, "main", "main");
+    }
+
+    let forge = forge(emulator.url(), &dir.path().join("state"));
+    let started = std::time::Instant::now();
+    let first = forge.crawl(&dir.path().join("crawl")).unwrap();
+    let first_time = started.elapsed();
+    assert_eq!(first.updated.len(), names.len(), "{:?}", first.errors);
+    let started = std::time::Instant::now();
+    let second = forge.crawl(&dir.path().join("crawl")).unwrap();
+    let second_time = started.elapsed();
+    assert_eq!(second.unchanged, names.len());
+    // The org route's 404, then the user route in pages of 100.
+    let list_requests = 1 + names.len().div_ceil(100) as u64;
+    assert_eq!(second.requests, list_requests + names.len() as u64);
+    eprintln!(
+        "{} feedstocks: first crawl {} requests in {first_time:.2?}, second {} requests in {second_time:.2?}",
+        names.len(),
+        first.requests,
+        second.requests
+    );
+
+    let build = |feedstocks_dir: PathBuf, db: &str| {
+        let db_path = dir.path().join(db);
+        let summary = cascade::graph::build(
+            &cascade::graph::BuildOptions {
+                feedstocks_dir,
+                db_path: db_path.clone(),
+            },
+            &cascade::graph::NoReporter,
+        )
+        .unwrap();
+        let store = cascade::graph::Store::open(&db_path).unwrap();
+        let snapshot = cascade::migrators::GraphSnapshot::load(&store).unwrap();
+        let nodes: Vec<String> = snapshot
+            .nodes()
+            .iter()
+            .map(|n| {
+                // The pinning feedstock's version is the time of rendering.
+                let version = (n.name != "conda-forge-pinning").then_some(&n.version);
+                format!(
+                    "{} {:?} {:?} {:?} {:?} {}",
+                    n.name, version, n.platforms, n.outputs, n.requirements, n.parse_error
+                )
+            })
+            .collect();
+        let mut summary = summary;
+        (summary.wall_ms, summary.crawl_ms) = (0, 0);
+        (summary, nodes)
+    };
+    let (from_github, github_nodes) = build(dir.path().join("crawl"), "github.sqlite3");
+    let (from_corpus, corpus_nodes) = build(corpus, "corpus.sqlite3");
+    assert_eq!(from_github, from_corpus);
+    let differing: Vec<(&String, &String)> = github_nodes
+        .iter()
+        .zip(&corpus_nodes)
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert!(differing.is_empty(), "{differing:#?}");
+    assert_eq!(github_nodes.len(), corpus_nodes.len());
+}
