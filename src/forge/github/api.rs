@@ -65,8 +65,8 @@ pub(super) struct Reply {
     pub headers: HeaderMap,
     /// The body.
     pub body: Vec<u8>,
-    /// Answered from the cache after a 304.
-    pub not_modified: bool,
+    /// Scrubs credentials from messages built out of the body (a server may echo them).
+    redactor: Redactor,
 }
 
 impl Reply {
@@ -87,8 +87,13 @@ impl Reply {
         })
     }
 
-    /// GitHub's `message` (and `errors[].message`) of a failed answer.
+    /// GitHub's `message` (and `errors[].message`) of a failed answer, with every
+    /// credential scrubbed.
     pub fn message(&self) -> String {
+        self.redactor.scrub(&self.raw_message())
+    }
+
+    fn raw_message(&self) -> String {
         let parsed: Option<serde_json::Value> = serde_json::from_slice(&self.body).ok();
         let Some(value) = parsed else {
             return String::from_utf8_lossy(&self.body)
@@ -185,11 +190,6 @@ impl Api {
             graphql: c.graphql.load(Ordering::Relaxed),
             retries: c.retries.load(Ordering::Relaxed),
         }
-    }
-
-    /// The budget (for what GitHub last reported).
-    pub fn budget(&self) -> &Budget {
-        &self.budget
     }
 
     /// The redactor every outside message passes through.
@@ -481,7 +481,6 @@ impl Api {
             return Ok(Reply {
                 status: 200,
                 body: cached.body.clone(),
-                not_modified: true,
                 ..reply
             });
         }
@@ -634,7 +633,7 @@ async fn send_once(
             status,
             headers,
             body: collected.to_bytes().to_vec(),
-            not_modified: false,
+            redactor: Redactor::default(),
         }),
         Err(e) => Sent::Transport(e.to_string()),
     }
@@ -674,7 +673,7 @@ mod tests {
             status,
             headers: map,
             body: body.as_bytes().to_vec(),
-            not_modified: false,
+            redactor: Redactor::default(),
         }
     }
 
@@ -718,6 +717,23 @@ mod tests {
             )),
             Verdict::Done
         ));
+    }
+
+    #[test]
+    fn a_body_echoing_the_token_never_reaches_a_message() {
+        let redactor = Redactor::default();
+        redactor.remember(&Secret::new("ghp_echoed_token_1234"));
+        let echoed = Reply {
+            redactor,
+            ..reply(
+                500,
+                &[],
+                r#"{"message":"upstream said: Authorization: Bearer ghp_echoed_token_1234"}"#,
+            )
+        };
+        assert_eq!(echoed.message(), "upstream said: Authorization: Bearer ***");
+        let err = echoed.json::<serde_json::Value>().unwrap_err();
+        assert!(!format!("{err} {err:?}").contains("ghp_echoed"));
     }
 
     #[test]

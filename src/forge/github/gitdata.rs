@@ -258,12 +258,10 @@ fn scrub_error(api: &Api, err: ForgeError) -> ForgeError {
     }
 }
 
-/// An immutable object (a tree, a blob) read once: the answer is dropped from the ETag
-/// cache so the store does not fill with every file of every feedstock.
+/// An immutable object (a tree, a blob): never conditional, never cached, so the
+/// store does not fill with every file of every feedstock.
 pub(super) fn get_once(api: &Api, path: &str) -> Result<Reply, ForgeError> {
-    let reply = api.get(path)?;
-    api.invalidate(path)?;
-    Ok(reply)
+    api.get_immutable(path)
 }
 
 /// The commit `sha` of `repo`, or `None` when the repository does not have it.
