@@ -234,3 +234,28 @@ fn the_forge_flag_overrides_the_configuration() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("missing.toml"), "{stderr}");
 }
+
+#[test]
+fn the_local_forge_commands_read_the_local_table() {
+    let dir = tempfile::tempdir().unwrap();
+    fs_err::write(
+        dir.path().join("cascade.toml"),
+        "[local]\nforge_dir = \"elsewhere/forge\"\n",
+    )
+    .unwrap();
+    let output = cascade(dir.path())
+        .args(["forge", "pr", "list"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no forge at `elsewhere/forge`"), "{stderr}");
+
+    // The flag wins over the file.
+    let output = cascade(dir.path())
+        .args(["forge", "--forge-dir", "flagged", "pr", "list"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no forge at `flagged`"), "{stderr}");
+}

@@ -2,8 +2,10 @@
 //! checkouts as repositories, then list, show, merge, close, label PRs and set their CI
 //! status, as people and CI do on GitHub while the bot runs.
 //!
-//! Flags become library types here (`--state` into a [`PrFilter`], `passing` into a
-//! [`CiStatus`]); the work is done by [`LocalForge`](crate::forge::local::LocalForge).
+//! The forge's directory and org come from the flags, else `[local]` of `cascade.toml`
+//! (see [`crate::config`]), else the defaults. Flags become library types here
+//! (`--state` into a [`PrFilter`], `passing` into a [`CiStatus`]); the work is done by
+//! [`LocalForge`](crate::forge::local::LocalForge).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,21 +20,22 @@ use crate::forge::local::{
 use crate::forge::{CiStatus, PrState, PullRequest};
 
 use super::ExitStatus;
+use super::forge_choice;
 
 /// Work with the local forge: import feedstocks, inspect and act on PRs.
 #[derive(Debug, Args)]
 pub struct ForgeArgs {
-    /// The local forge's directory.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "graph-data/forge",
-        global = true
-    )]
-    forge_dir: PathBuf,
-    /// The organisation holding the feedstock repositories.
-    #[arg(long, value_name = "ORG", default_value = DEFAULT_ORG, global = true)]
-    org: String,
+    /// The local forge's directory (default: `[local] forge_dir` of the configuration,
+    /// else `graph-data/forge`).
+    #[arg(long, value_name = "DIR", global = true)]
+    forge_dir: Option<PathBuf>,
+    /// The organisation holding the feedstock repositories (default: `[local] org` of the
+    /// configuration, else `conda-forge`).
+    #[arg(long, value_name = "ORG", global = true)]
+    org: Option<String>,
+    /// The configuration file (default: `./cascade.toml` when it exists).
+    #[arg(long, value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: ForgeCommand,
 }
@@ -170,9 +173,23 @@ impl From<CiArg> for CiStatus {
 
 /// Runs `cascade forge ...`.
 pub fn run(args: ForgeArgs) -> anyhow::Result<ExitStatus> {
+    let config = forge_choice::load_config(args.config.as_deref())?;
+    let dir = args
+        .forge_dir
+        .or(config.local.forge_dir)
+        .unwrap_or_else(|| PathBuf::from("graph-data/forge"));
+    let org = args
+        .org
+        .or(config.local.org)
+        .unwrap_or_else(|| DEFAULT_ORG.to_owned());
+    let bot_user = config
+        .local
+        .bot_user
+        .unwrap_or_else(|| DEFAULT_BOT_USER.to_owned());
     let forge = Location {
-        dir: &args.forge_dir,
-        org: &args.org,
+        dir: &dir,
+        org: &org,
+        bot_user: &bot_user,
     };
     match args.command {
         ForgeCommand::Import(import_args) => import(&forge, &import_args),
@@ -191,6 +208,7 @@ pub fn run(args: ForgeArgs) -> anyhow::Result<ExitStatus> {
 struct Location<'a> {
     dir: &'a Path,
     org: &'a str,
+    bot_user: &'a str,
 }
 
 impl Location<'_> {
@@ -198,7 +216,7 @@ impl Location<'_> {
     fn create(&self) -> anyhow::Result<LocalForge> {
         let options = LocalForgeOptions {
             org: self.org.to_string(),
-            bot_user: DEFAULT_BOT_USER.to_string(),
+            bot_user: self.bot_user.to_string(),
         };
         LocalForge::open(self.dir, &options)
             .with_context(|| format!("cannot open the forge at `{}`", self.dir.display()))
