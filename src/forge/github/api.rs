@@ -80,10 +80,11 @@ impl Reply {
         if !self.is_success() {
             return Err(self.error());
         }
+        // serde's messages may quote the body, which may echo a credential.
         serde_json::from_slice(&self.body).map_err(|e| ForgeError::Api {
             context: self.context.clone(),
             status: Some(self.status),
-            message: format!("unexpected answer: {e}"),
+            message: self.redactor.scrub(&format!("unexpected answer: {e}")),
         })
     }
 
@@ -195,6 +196,23 @@ impl Api {
     /// The redactor every outside message passes through.
     pub fn redactor(&self) -> &Redactor {
         &self.redactor
+    }
+
+    /// `err` with its message passed through the redactor (for errors built from
+    /// answers outside [`Reply`], such as GraphQL data).
+    pub fn scrub_error(&self, err: ForgeError) -> ForgeError {
+        match err {
+            ForgeError::Api {
+                context,
+                status,
+                message,
+            } => ForgeError::Api {
+                context,
+                status,
+                message: self.redactor.scrub(&message),
+            },
+            other => other,
+        }
     }
 
     /// The token in force now (for git's askpass), renewed if it is about to expire.
@@ -388,6 +406,7 @@ impl Api {
             self.budget.observe(&reply.headers);
             let reply = Reply {
                 context: context.clone(),
+                redactor: self.redactor.clone(),
                 ..reply
             };
             match classify(&reply) {
@@ -573,6 +592,25 @@ fn jitter() -> Duration {
     Duration::from_millis(rand::rng().random_range(0..250))
 }
 
+/// Percent-encodes everything but RFC 3986's unreserved characters: a path segment or a
+/// query value.
+pub(super) fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// [`encode`], keeping `/` as the separator it is in a ref path (`heads/feature/x`).
+pub(super) fn encode_path(text: &str) -> String {
+    text.split('/').map(encode).collect::<Vec<_>>().join("/")
+}
+
 /// The `rel="next"` URL of a `Link` header.
 fn next_link(headers: &HeaderMap) -> Option<String> {
     let link = headers.get("link")?.to_str().ok()?;
@@ -642,6 +680,16 @@ async fn send_once(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_query_values_and_branch_names_are_percent_encoded() {
+        assert_eq!(encode("zlib-feedstock"), "zlib-feedstock");
+        assert_eq!(encode("bot:a b&c"), "bot%3Aa%20b%26c");
+        assert_eq!(encode("ä"), "%C3%A4");
+        assert_eq!(encode_path("rebuild_h1a2b3"), "rebuild_h1a2b3");
+        assert_eq!(encode_path("arch/aarch64+x"), "arch/aarch64%2Bx");
+        assert_eq!(encode_path("a b#c?d"), "a%20b%23c%3Fd");
+    }
 
     #[test]
     fn the_next_link_is_found_among_others() {

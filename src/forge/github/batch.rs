@@ -197,7 +197,7 @@ fn ask(
         .iter()
         .enumerate()
         .map(|(i, (feedstock, number))| {
-            answer(config, &data, i, feedstock, *number).map_err(|err| prs::scrubbed(api, err))
+            answer(config, &data, i, feedstock, *number).map_err(|err| api.scrub_error(err))
         })
         .collect())
 }

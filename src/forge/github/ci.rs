@@ -9,8 +9,8 @@
 
 use serde::Deserialize;
 
+use super::api::encode;
 use super::api::{Api, Reply};
-use super::prs::{encode, parse};
 use crate::forge::{CiStatus, ForgeError};
 
 /// Check-run conclusions that fail a PR.
@@ -93,7 +93,7 @@ fn first_found<T: serde::de::DeserializeOwned>(
         if not_here(&reply) {
             continue;
         }
-        return parse(api, &reply).map(Some);
+        return reply.json().map(Some);
     }
     Ok(None)
 }

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::api::Api;
 use super::config::GitHubConfig;
 use super::git::check_path;
-use super::gitdata::{RepoPath, ShaRef, blob_id, parse, read_blob, tree_listing};
+use super::gitdata::{RepoPath, ShaRef, blob_id, read_blob, tree_listing};
 use crate::forge::ForgeError;
 
 /// What a REST checkout holds, at its root.
@@ -81,7 +81,7 @@ pub(super) fn sync_checkout(
     let reply = api.get(&repo.api("/commits/HEAD"))?;
     let head: HeadCommit = match reply.status {
         404 => return Err(ForgeError::NoSuchFeedstock(feedstock.to_owned())),
-        _ => parse(api, &reply)?,
+        _ => reply.json()?,
     };
     let marker = read_marker(dest);
     let wanted: BTreeMap<String, Wanted> = if marker.commit == head.sha {

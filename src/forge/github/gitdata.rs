@@ -12,11 +12,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use http::Method;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::api::{Api, Reply};
+use super::api::{Api, Reply, encode_path};
 use super::config::GitHubConfig;
 use super::git::{branch_ref, check_paths, commit_message, parse_commit_id};
 use super::replay;
@@ -225,39 +224,6 @@ struct Created {
     sha: String,
 }
 
-/// The body of a 2xx answer as `T`; any other answer becomes an error whose message is
-/// scrubbed of credentials (an answer may echo what it was sent).
-pub(super) fn parse<T: DeserializeOwned>(api: &Api, reply: &Reply) -> Result<T, ForgeError> {
-    if !reply.is_success() {
-        return Err(failure(api, reply));
-    }
-    reply.json().map_err(|e| scrub_error(api, e))
-}
-
-/// The error a non-2xx answer means, scrubbed.
-pub(super) fn failure(api: &Api, reply: &Reply) -> ForgeError {
-    ForgeError::Api {
-        context: reply.context.clone(),
-        status: Some(reply.status),
-        message: api.redactor().scrub(&reply.message()),
-    }
-}
-
-fn scrub_error(api: &Api, err: ForgeError) -> ForgeError {
-    match err {
-        ForgeError::Api {
-            context,
-            status,
-            message,
-        } => ForgeError::Api {
-            context,
-            status,
-            message: api.redactor().scrub(&message),
-        },
-        other => other,
-    }
-}
-
 /// An immutable object (a tree, a blob): never conditional, never cached, so the
 /// store does not fill with every file of every feedstock.
 pub(super) fn get_once(api: &Api, path: &str) -> Result<Reply, ForgeError> {
@@ -273,7 +239,7 @@ pub(super) fn get_commit(
     let reply = api.get(&repo.api(&format!("/git/commits/{sha}")))?;
     match reply.status {
         404 | 422 => Ok(None),
-        _ => parse(api, &reply).map(Some),
+        _ => reply.json().map(Some),
     }
 }
 
@@ -286,7 +252,7 @@ pub(super) fn tree_listing(
     tree: &str,
 ) -> Result<Vec<TreeEntry>, ForgeError> {
     let recursive = repo.api(&format!("/git/trees/{tree}?recursive=1"));
-    let reply: TreeReply = parse(api, &get_once(api, &recursive)?)?;
+    let reply: TreeReply = get_once(api, &recursive)?.json()?;
     if !reply.truncated {
         return Ok(reply.tree);
     }
@@ -295,7 +261,7 @@ pub(super) fn tree_listing(
     let mut pending = vec![(String::new(), reply.sha)];
     while let Some((prefix, sha)) = pending.pop() {
         let path = repo.api(&format!("/git/trees/{sha}"));
-        let level: TreeReply = parse(api, &get_once(api, &path)?)?;
+        let level: TreeReply = get_once(api, &path)?.json()?;
         for mut entry in level.tree {
             entry.path = format!("{prefix}{}", entry.path);
             if entry.kind == "tree" {
@@ -319,7 +285,7 @@ struct Blob {
 pub(super) fn read_blob(api: &Api, repo: &RepoPath, sha: &str) -> Result<Vec<u8>, ForgeError> {
     use base64::Engine;
     let reply = get_once(api, &repo.api(&format!("/git/blobs/{sha}")))?;
-    let blob: Blob = parse(api, &reply)?;
+    let blob: Blob = reply.json()?;
     let bad = |message: String| ForgeError::Api {
         context: reply.context.clone(),
         status: Some(reply.status),
@@ -351,7 +317,7 @@ pub(super) fn create_tree(
         body["base_tree"] = json!(base);
     }
     let reply = api.send(Method::POST, &repo.api("/git/trees"), Some(&body))?;
-    Ok(parse::<Created>(api, &reply)?.sha)
+    Ok(reply.json::<Created>()?.sha)
 }
 
 /// `POST git/commits`. Returns the commit id.
@@ -365,7 +331,7 @@ pub(super) fn create_commit(
         reason: e.to_string(),
     })?;
     let reply = api.send(Method::POST, &repo.api("/git/commits"), Some(&body))?;
-    Ok(parse::<Created>(api, &reply)?.sha)
+    Ok(reply.json::<Created>()?.sha)
 }
 
 /// `POST git/blobs` with base64 content (for bytes that are not UTF-8). Returns the id.
@@ -374,7 +340,7 @@ pub(super) fn create_blob(api: &Api, repo: &RepoPath, bytes: &[u8]) -> Result<St
     let content = base64::engine::general_purpose::STANDARD.encode(bytes);
     let body = json!({"content": content, "encoding": "base64"});
     let reply = api.send(Method::POST, &repo.api("/git/blobs"), Some(&body))?;
-    Ok(parse::<Created>(api, &reply)?.sha)
+    Ok(reply.json::<Created>()?.sha)
 }
 
 /// Points `refs/heads/<branch>` of `repo` at `sha`: created, or — when it exists —
@@ -398,9 +364,9 @@ pub(super) fn set_branch(
         let update = json!({"sha": sha, "force": true});
         let path = repo.api(&format!("/git/refs/heads/{encoded}"));
         let reply = api.send(Method::PATCH, &path, Some(&update))?;
-        parse::<Value>(api, &reply).map(drop)
+        reply.json::<Value>().map(drop)
     } else {
-        parse::<Value>(api, &reply).map(drop)
+        reply.json::<Value>().map(drop)
     };
     api.invalidate(&repo.api(&format!("/git/ref/heads/{encoded}")))?;
     result
@@ -413,30 +379,9 @@ pub(super) fn blob_id(bytes: &[u8]) -> String {
         .unwrap_or_default()
 }
 
-/// A branch name for a URL path: `/` stays a separator, everything outside the
-/// unreserved set is percent-encoded.
-pub(super) fn encode_path(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn branch_names_keep_their_slashes_and_lose_nothing_else() {
-        assert_eq!(encode_path("rebuild_h1a2b3"), "rebuild_h1a2b3");
-        assert_eq!(encode_path("arch/aarch64+x"), "arch/aarch64%2Bx");
-        assert_eq!(encode_path("a b#c?d"), "a%20b%23c%3Fd");
-    }
 
     #[test]
     fn blob_ids_are_git_blob_ids() {

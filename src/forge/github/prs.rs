@@ -20,7 +20,7 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::api::{Api, Reply};
+use super::api::{Api, Reply, encode, encode_path};
 use super::config::GitHubConfig;
 use super::repo_name;
 use crate::forge::{ForgeError, NewPullRequest, PrState, PullRequest};
@@ -53,7 +53,7 @@ pub(super) fn ensure_fork(
     match reply.status {
         200..=299 => {}
         404 => return Err(ForgeError::NoSuchFeedstock(feedstock.to_owned())),
-        _ => return Err(refusal(api, &reply, feedstock)),
+        _ => return Err(refusal(&reply, feedstock)),
     }
     api.invalidate(&fork)?;
     for wait in FORK_POLLS_MS {
@@ -89,7 +89,7 @@ fn fork_exists(
     if reply.status == 404 {
         return Ok(false);
     }
-    let repository: RestRepository = parse(api, &reply)?;
+    let repository: RestRepository = reply.json()?;
     if !repository.fork {
         return Err(ForgeError::Invalid {
             what: format!("repository `{}/{}`", config.bot_user, repo_name(feedstock)),
@@ -114,7 +114,7 @@ pub(super) fn find_open_pr(
     if reply.status == 404 {
         return Err(ForgeError::NoSuchFeedstock(feedstock.to_owned()));
     }
-    let list: Vec<RestPull> = parse(api, &reply)?;
+    let list: Vec<RestPull> = reply.json()?;
     let head_label = format!("{}:{branch}", config.bot_user);
     let found = list.into_iter().find(|pr| {
         pr.state == "open"
@@ -151,15 +151,15 @@ pub(super) fn open_pr(
     api.invalidate(&open_list_path(config, &pr.feedstock, &pr.head))?;
     match reply.status {
         200..=299 => {
-            let raw: RestPull = parse(api, &reply)?;
+            let raw: RestPull = reply.json()?;
             complete(api, config, &pr.feedstock, raw)
         }
         404 => Err(ForgeError::NoSuchFeedstock(pr.feedstock.clone())),
         422 if reply.message().contains("already exists") => {
             // Someone (an earlier, killed run) opened it between the look-up and now.
-            find_open_pr(api, config, &pr.feedstock, &pr.head)?.ok_or_else(|| failure(api, &reply))
+            find_open_pr(api, config, &pr.feedstock, &pr.head)?.ok_or_else(|| reply.error())
         }
-        _ => Err(refusal(api, &reply, &pr.feedstock)),
+        _ => Err(refusal(&reply, &pr.feedstock)),
     }
 }
 
@@ -185,7 +185,7 @@ pub(super) fn update_pr(
     let change = json!({ "title": title, "body": body });
     let reply = api.send(Method::PATCH, &path, Some(&change))?;
     api.invalidate(&path)?;
-    let raw = changed(api, &reply, feedstock, number)?;
+    let raw = changed(&reply, feedstock, number)?;
     complete(api, config, feedstock, raw)
 }
 
@@ -215,7 +215,7 @@ pub(super) fn close_pr(
     let reply = api.send(Method::PATCH, &path, Some(&json!({ "state": "closed" })))?;
     api.invalidate(&path)?;
     api.invalidate(&open_list_path(config, feedstock, &current.head.name))?;
-    let raw = changed(api, &reply, feedstock, number)?;
+    let raw = changed(&reply, feedstock, number)?;
     complete(api, config, feedstock, raw)
 }
 
@@ -229,7 +229,7 @@ pub(super) fn comment(
 ) -> Result<(), ForgeError> {
     let path = format!("{}/comments", issue_path(config, feedstock, number));
     let reply = api.send(Method::POST, &path, Some(&json!({ "body": body })))?;
-    changed_any(api, &reply, feedstock, number)
+    changed_any(&reply, feedstock, number)
 }
 
 /// Deletes the bot's fork branch; a branch (or fork) already gone is fine.
@@ -247,7 +247,7 @@ pub(super) fn delete_branch(
     let reply = api.send(Method::DELETE, &path, None)?;
     match reply.status {
         200..=299 | 404 | 422 => Ok(()),
-        _ => Err(refusal(api, &reply, feedstock)),
+        _ => Err(refusal(&reply, feedstock)),
     }
 }
 
@@ -271,7 +271,7 @@ pub(super) fn add_labels(
     let path = format!("{}/labels", issue_path(config, feedstock, number));
     let reply = api.send(Method::POST, &path, Some(&json!({ "labels": labels })))?;
     api.invalidate(&pull_path(config, feedstock, number))?;
-    changed_any(api, &reply, feedstock, number)
+    changed_any(&reply, feedstock, number)
 }
 
 /// `GET /pulls/{n}`: the raw PR, or [`ForgeError::NoSuchPr`].
@@ -285,75 +285,38 @@ fn fetch(
     if reply.status == 404 {
         return Err(no_such_pr(feedstock, number));
     }
-    parse(api, &reply)
+    reply.json()
 }
 
 /// The answer to a PATCH of a PR.
-fn changed(api: &Api, reply: &Reply, feedstock: &str, number: u64) -> Result<RestPull, ForgeError> {
+fn changed(reply: &Reply, feedstock: &str, number: u64) -> Result<RestPull, ForgeError> {
     if reply.status == 404 {
         return Err(no_such_pr(feedstock, number));
     }
     if !reply.is_success() {
-        return Err(refusal(api, reply, feedstock));
+        return Err(refusal(reply, feedstock));
     }
-    parse(api, reply)
+    reply.json()
 }
 
 /// The answer to a comment or label request, whose body is not needed.
-fn changed_any(api: &Api, reply: &Reply, feedstock: &str, number: u64) -> Result<(), ForgeError> {
+fn changed_any(reply: &Reply, feedstock: &str, number: u64) -> Result<(), ForgeError> {
     match reply.status {
         200..=299 => Ok(()),
         404 => Err(no_such_pr(feedstock, number)),
-        _ => Err(refusal(api, reply, feedstock)),
-    }
-}
-
-/// The body of a 2xx answer as `T`, or the error a failed one (or an unexpected body)
-/// means — redacted either way: serde's messages may quote the body.
-pub(super) fn parse<T: serde::de::DeserializeOwned>(
-    api: &Api,
-    reply: &Reply,
-) -> Result<T, ForgeError> {
-    if !reply.is_success() {
-        return Err(failure(api, reply));
-    }
-    reply.json().map_err(|err| scrubbed(api, err))
-}
-
-/// `err` with its message passed through the redactor.
-pub(super) fn scrubbed(api: &Api, err: ForgeError) -> ForgeError {
-    match err {
-        ForgeError::Api {
-            context,
-            status,
-            message,
-        } => ForgeError::Api {
-            context,
-            status,
-            message: api.redactor().scrub(&message),
-        },
-        other => other,
-    }
-}
-
-/// [`ForgeError::Api`] for a failed answer, GitHub's message redacted.
-pub(super) fn failure(api: &Api, reply: &Reply) -> ForgeError {
-    ForgeError::Api {
-        context: reply.context.clone(),
-        status: Some(reply.status),
-        message: api.redactor().scrub(&reply.message()),
+        _ => Err(refusal(reply, feedstock)),
     }
 }
 
 /// A refused change: [`ForgeError::Archived`] for GitHub's "Repository was archived so is
 /// read-only.", otherwise [`failure`].
-fn refusal(api: &Api, reply: &Reply, feedstock: &str) -> ForgeError {
+fn refusal(reply: &Reply, feedstock: &str) -> ForgeError {
     if matches!(reply.status, 403 | 422)
         && reply.message().to_ascii_lowercase().contains("archived")
     {
         return ForgeError::Archived(repo_name(feedstock));
     }
-    failure(api, reply)
+    reply.error()
 }
 
 fn no_such_pr(feedstock: &str, number: u64) -> ForgeError {
@@ -385,36 +348,4 @@ fn open_list_path(config: &GitHubConfig, feedstock: &str, branch: &str) -> Strin
         repo_path(&config.org, feedstock),
         encode(&format!("{}:{branch}", config.bot_user))
     )
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters: a path segment or a
-/// query value.
-pub(super) fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// [`encode`], keeping `/` (a branch name in a ref path: `heads/feature/x`).
-fn encode_path(text: &str) -> String {
-    text.split('/').map(encode).collect::<Vec<_>>().join("/")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_and_query_values_are_percent_encoded() {
-        assert_eq!(encode("zlib-feedstock"), "zlib-feedstock");
-        assert_eq!(encode("bot:a b&c"), "bot%3Aa%20b%26c");
-        assert_eq!(encode("ä"), "%C3%A4");
-        assert_eq!(encode_path("feature/x y"), "feature/x%20y");
-    }
 }

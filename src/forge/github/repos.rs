@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 use super::api::Api;
 use super::config::GitHubConfig;
 use super::git::check_path;
-use super::gitdata::{RepoPath, blob_id, encode_path, read_blob, tree_listing};
-use super::prs::encode;
+use super::api::{encode, encode_path};
+use super::gitdata::{RepoPath, blob_id, read_blob, tree_listing};
 use super::repo_name;
 use crate::forge::{FeedstockRepo, ForgeError};
 
