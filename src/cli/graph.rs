@@ -30,11 +30,11 @@ pub struct GraphArgs {
 
 #[derive(Debug, Subcommand)]
 enum GraphCommand {
-    /// Crawl a directory of `<name>-feedstock` checkouts (or, with `--github ORG`, a
-    /// GitHub organisation) into the graph database.
+    /// Crawl a directory of `<name>-feedstock` checkouts into the graph database.
     ///
-    /// Incremental: feedstocks whose files did not change are not read again (nor, from
-    /// GitHub, downloaded again).
+    /// With `--github ORG`, the organisation's feedstocks are crawled from GitHub into
+    /// that directory first. Incremental: feedstocks whose files did not change are not
+    /// read again (nor, from GitHub, downloaded again).
     Build(BuildArgs),
     /// Show one feedstock: version, outputs, requirements, platforms, parse errors.
     Show(ShowArgs),

@@ -20,10 +20,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use super::api::Api;
+use super::api::{Api, encode, encode_path};
 use super::config::GitHubConfig;
 use super::git::check_path;
-use super::api::{encode, encode_path};
 use super::gitdata::{RepoPath, blob_id, read_blob, tree_listing};
 use super::repo_name;
 use crate::forge::{FeedstockRepo, ForgeError};
