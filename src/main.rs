@@ -1,6 +1,6 @@
 //! The `cascade` binary: installs logging, parses arguments, runs, maps the result to an
 //! exit code (0 success, 1 a check failed, 2 an error, 3 stopped early by the forge's rate
-//! limit — the next run resumes).
+//! limit — the next run resumes, 4 the forge's credentials are missing or refused).
 
 use std::process::ExitCode;
 

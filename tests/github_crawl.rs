@@ -16,7 +16,8 @@ use assert_cmd::Command;
 use cascade::forge::github::{CrawlSummary, GitHubConfig, GitHubForge, Limits};
 use cascade::forge::{Forge, ForgeError};
 use common::emulator::{BOT_TOKEN, Emulator, OWNER_TOKEN, seed};
-use git2::{Oid, Repository, Signature, Time};
+use common::worktree::commit_all;
+use git2::{Repository, Signature, Time};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -59,7 +60,7 @@ fn org() -> Option<Org> {
             git2::RepositoryInitOptions::new().initial_head("main"),
         )
         .unwrap();
-        let head = commit_all(&repo, "Initial feedstock\n", 1_700_000_000);
+        let head = commit_all(&repo, "Initial feedstock\n", Time::new(1_700_000_000, 0));
         let replayed = emulator.replay(
             OWNER_TOKEN,
             "conda-forge",
@@ -83,23 +84,6 @@ fn org() -> Option<Org> {
         repos,
         dir,
     })
-}
-
-/// Stages every file of the work tree (deletions included) and commits it on HEAD.
-fn commit_all(repo: &Repository, message: &str, seconds: i64) -> Oid {
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.update_all(["*"], None).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let when = Time::new(seconds, 0);
-    let author = Signature::new("Jane Maintainer", "jane@example.org", &when).unwrap();
-    let parent = repo.head().ok().map(|h| h.peel_to_commit().unwrap());
-    let parents: Vec<_> = parent.iter().collect();
-    repo.commit(Some("HEAD"), &author, &author, message, &tree, &parents)
-        .unwrap()
 }
 
 /// Writes a file of a work tree (the copied corpus files are read-only).
@@ -275,7 +259,7 @@ fn a_feedstock_changed_upstream_is_the_only_one_fetched_again_and_only_its_chang
     write(&work.join("recipe/patches/fix.patch"), "--- a\n+++ b\n");
     fs_err::remove_file(work.join(".ci_support/win_64_.yaml")).unwrap();
     write(&work.join("README.md"), "not crawled\n");
-    let head = commit_all(repo, "Rebuild\n", 1_700_000_100);
+    let head = commit_all(repo, "Rebuild\n", Time::new(1_700_000_100, 0));
     let replayed = org.emulator.replay(
         OWNER_TOKEN,
         "conda-forge",

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use common::emulator::{BOT_TOKEN, Emulator, OWNER_TOKEN, seed};
+use common::worktree::{commit_all, write_file};
 use git2::{Oid, Repository, Signature, Time};
 use serde_json::{Value, json};
 
@@ -21,34 +22,6 @@ fn corpus_repo(name: &str, dir: &Path) -> Option<Repository> {
         .unwrap();
     commit_all(&repo, "Initial feedstock\n", Time::new(1_700_000_000, 60));
     Some(repo)
-}
-
-/// Stages every file of the work tree and commits it on HEAD with a fixed author and date.
-fn commit_all(repo: &Repository, message: &str, when: Time) -> Oid {
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let author = Signature::new("Jane Maintainer", "jane@example.org", &when).unwrap();
-    let committer = Signature::new("regro-cf-autotick-bot", "bot@example.org", &when).unwrap();
-    let parent = repo.head().ok().map(|h| h.peel_to_commit().unwrap());
-    let parents: Vec<_> = parent.iter().collect();
-    repo.commit(Some("HEAD"), &author, &committer, message, &tree, &parents)
-        .unwrap()
-}
-
-/// Rewrites a file of the work tree (the copied corpus files are read-only).
-fn write_file(path: &Path, content: &[u8]) {
-    if path.exists() {
-        let mut permissions = fs_err::metadata(path).unwrap().permissions();
-        #[allow(clippy::permissions_set_readonly_false)]
-        permissions.set_readonly(false);
-        fs_err::set_permissions(path, permissions).unwrap();
-    }
-    fs_err::create_dir_all(path.parent().unwrap()).unwrap();
-    fs_err::write(path, content).unwrap();
 }
 
 /// Edits the copied zlib recipe: build number 2 → 3.

@@ -9,11 +9,11 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use cascade::forge::github::{GitHubConfig, GitHubForge, Limits, Transport};
 use cascade::forge::{CiStatus, CommitSpec, Forge, ForgeError, Mergeable, NewPullRequest, PrState};
 use common::emulator::{BOT_TOKEN, Emulator, MAINT_TOKEN, OWNER_TOKEN, seed};
+use common::worktree::write_file;
 use git2::{Oid, Repository, Signature, Time};
 use serde_json::json;
 
@@ -151,15 +151,6 @@ fn commit(
         parents,
     )
     .unwrap()
-}
-
-/// Rewrites a file of the work tree (the copied corpus files are read-only).
-fn write_file(path: &Path, content: &[u8]) {
-    let mut permissions = fs_err::metadata(path).unwrap().permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    permissions.set_readonly(false);
-    fs_err::set_permissions(path, permissions).unwrap();
-    fs_err::write(path, content).unwrap();
 }
 
 fn new_pr(branch: &str, title: &str) -> NewPullRequest {

@@ -16,8 +16,9 @@ use std::process::Command;
 use cascade::forge::github::{GitHubConfig, GitHubForge, Limits, Transport};
 use cascade::forge::{CommitSpec, Forge, NewPullRequest};
 use common::emulator::{BOT_TOKEN, Emulator, OWNER_TOKEN, seed};
+use common::worktree::{commit_all, write_file};
 use git2::build::TreeUpdateBuilder;
-use git2::{FileMode, Oid, Repository, Signature, Time};
+use git2::{FileMode, Oid, Repository, Time};
 use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -45,7 +46,7 @@ fn world() -> Option<World> {
         git2::RepositoryInitOptions::new().initial_head("main"),
     )
     .unwrap();
-    let base = commit_all(&src, "Initial feedstock\n", 1_700_000_000);
+    let base = commit_all(&src, "Initial feedstock\n", Time::new(1_700_000_000, 60));
     let upstream = dir.path().join("git/conda-forge/zlib-feedstock.git");
     let fork = dir.path().join(format!("git/{BOT}/zlib-feedstock.git"));
     git(
@@ -122,7 +123,11 @@ impl World {
             &text[end..]
         );
         write_file(&meta, edited.as_bytes());
-        let oid = commit_all(&self.src, &format!("Build number {build}\n"), 1_700_100_000);
+        let oid = commit_all(
+            &self.src,
+            &format!("Build number {build}\n"),
+            Time::new(1_700_100_000, 60),
+        );
         let upstream = self.dir.path().join("git/conda-forge/zlib-feedstock.git");
         git(self.workdir(), &["push", "-q", path_str(&upstream), "main"]);
         oid
@@ -426,34 +431,6 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-/// Stages every file of the work tree and commits it on HEAD (fixed author and date).
-fn commit_all(repo: &Repository, message: &str, seconds: i64) -> Oid {
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let when = Time::new(seconds, 60);
-    let author = Signature::new("Jane Maintainer", "jane@example.org", &when).unwrap();
-    let parent = repo.head().ok().map(|h| h.peel_to_commit().unwrap());
-    let parents: Vec<_> = parent.iter().collect();
-    repo.commit(Some("HEAD"), &author, &author, message, &tree, &parents)
-        .unwrap()
-}
-
-/// Rewrites a file (the copied corpus files are read-only).
-fn write_file(path: &Path, content: &[u8]) {
-    if path.exists() {
-        let mut permissions = fs_err::metadata(path).unwrap().permissions();
-        #[allow(clippy::permissions_set_readonly_false)]
-        permissions.set_readonly(false);
-        fs_err::set_permissions(path, permissions).unwrap();
-    }
-    fs_err::create_dir_all(path.parent().unwrap()).unwrap();
-    fs_err::write(path, content).unwrap();
-}
-
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
         .args(args)
@@ -490,7 +467,7 @@ fn corpus_upstreams(dir: &Path) -> Option<Vec<String>> {
             git2::RepositoryInitOptions::new().initial_head("main"),
         )
         .unwrap();
-        commit_all(&repo, "Initial feedstock\n", 1_700_000_000);
+        commit_all(&repo, "Initial feedstock\n", Time::new(1_700_000_000, 60));
         let bare = dir.join(format!("git/conda-forge/{name}.git"));
         git(
             dir,

@@ -5,12 +5,12 @@
 //! Flags are turned into library types here (`--json` into [`Output`], `--reverse` into
 //! [`DepDirection`]); the work is done by [`cascade::graph`](crate::graph).
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use serde::Serialize;
 
 use crate::graph::{self, BuildOptions, BuildSummary, DepDirection, GraphError, NodeView, Store};
@@ -19,7 +19,7 @@ use crate::forge::github::CrawlSummary;
 
 use super::ExitStatus;
 use super::forge_choice;
-use super::progress::BarReporter;
+use super::progress::{self, BarReporter};
 
 /// Build the feedstock dependency graph and query it.
 #[derive(Debug, Args)]
@@ -285,23 +285,16 @@ struct CrawlBar {
 
 impl CrawlBar {
     fn new(wanted: bool) -> CrawlBar {
-        let target = if wanted && std::io::stderr().is_terminal() {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        };
-        let bar = ProgressBar::with_draw_target(None, target);
-        if let Ok(style) =
-            ProgressStyle::with_template("{spinner} crawling {pos}/{len} feedstocks {wide_bar}")
-        {
-            bar.set_style(style);
+        CrawlBar {
+            bar: progress::bar(
+                wanted,
+                "{spinner} crawling {pos}/{len} feedstocks {wide_bar}",
+            ),
         }
-        CrawlBar { bar }
     }
 
     fn set(&self, done: usize, total: usize) {
-        self.bar
-            .set_length(u64::try_from(total).unwrap_or(u64::MAX));
+        progress::set_length(&self.bar, total);
         self.bar
             .set_position(u64::try_from(done).unwrap_or(u64::MAX));
     }

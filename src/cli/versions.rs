@@ -7,14 +7,14 @@
 
 mod bench;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use serde::Serialize;
 
 use crate::graph::{Store, VersionRecord};
@@ -24,6 +24,7 @@ use crate::upstream::{
 };
 
 use super::ExitStatus;
+use super::progress;
 
 /// Discover upstream releases and record them in the graph store.
 #[derive(Debug, Args)]
@@ -330,25 +331,15 @@ struct Bar {
 
 impl Bar {
     fn new(wanted: bool) -> Bar {
-        let target = if wanted && std::io::stderr().is_terminal() {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        };
-        let bar = ProgressBar::with_draw_target(None, target);
-        if let Ok(style) =
-            ProgressStyle::with_template("{spinner} {pos}/{len} feedstocks {wide_bar} {msg}")
-        {
-            bar.set_style(style);
+        Bar {
+            bar: progress::bar(wanted, progress::FEEDSTOCKS),
         }
-        Bar { bar }
     }
 }
 
 impl CheckReporter for Bar {
     fn start(&self, total: usize) {
-        self.bar
-            .set_length(u64::try_from(total).unwrap_or(u64::MAX));
+        progress::set_length(&self.bar, total);
     }
 
     fn checked(&self, outcome: &CheckOutcome) {

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod emulator;
+pub mod worktree;
 
 /// A directory of the real conda-forge data beside the project (`../shared/data/<relative>`),
 /// or `None` with a message on stderr when it is absent (a fresh clone without
