@@ -355,3 +355,79 @@ fn a_budget_spent_in_the_second_prs_push_stops_the_run_and_a_fresh_forge_finishe
 fn a_budget_spent_between_push_and_pr_stops_the_run_and_a_fresh_forge_opens_no_duplicate() {
     rate_limit_cuts_the_first_wave_after(13);
 }
+
+/// `cascade.toml` for the CLI runs: the emulator as GitHub, the REST transport, and an
+/// hourly budget of `creates_per_hour` content-creating requests.
+fn cli_config(world: &World, creates_per_hour: u32) -> std::path::PathBuf {
+    let path = world.dir.path().join("cascade.toml");
+    let text = format!(
+        "forge = \"github\"\n\n[github]\napi_url = \"{}\"\norg = \"{ORG}\"\nbot_user = \"{}\"\n\
+         transport = \"api\"\n\n[github.limits]\ncreate_spacing_ms = 0\ncreates_per_hour = {creates_per_hour}\n",
+        world.emulator.url(),
+        world::BOT,
+    );
+    fs_err::write(&path, text).unwrap();
+    path
+}
+
+/// `cascade run` from the command line against the emulator; (exit code, JSON summary,
+/// everything printed).
+fn cli_run(world: &World, config: &std::path::Path) -> (i32, serde_json::Value, String) {
+    let pinning = common::shared_data("pinning").unwrap();
+    let output = assert_cmd::Command::cargo_bin("cascade")
+        .unwrap()
+        .args(["run", "--config"])
+        .arg(config)
+        .arg("--data-dir")
+        .arg(world.dir.path().join("cli"))
+        .arg("--pinning")
+        .arg(&pinning)
+        .args(["--migrator", MIGRATION, "--no-versions", "--json"])
+        .env("CASCADE_GITHUB_TOKEN", "bot_token")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let printed = format!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    let summary = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {printed}"));
+    (output.status.code().unwrap_or(-1), summary, printed)
+}
+
+#[test]
+fn cascade_run_on_github_exits_3_when_the_budget_is_spent_and_the_next_run_opens_the_wave_once() {
+    let Some(world) = World::new() else { return };
+    let (code, summary, printed) = cli_run(&world, &cli_config(&world, 2));
+    assert_eq!(code, 3, "{printed}");
+    assert!(
+        summary["stopped"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("per hour")),
+        "{summary:#}"
+    );
+    assert!(
+        !printed.contains("bot_token"),
+        "the token was printed: {printed}"
+    );
+
+    let (code, summary, printed) = cli_run(&world, &cli_config(&world, 500));
+    assert_eq!(code, 0, "{printed}");
+    assert!(summary["stopped"].is_null(), "{summary:#}");
+    let opened: BTreeSet<String> = summary["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["opened"].as_array().unwrap().iter())
+        .map(|pr| pr["feedstock"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!opened.is_empty(), "{summary:#}");
+    let on_github: BTreeSet<String> = world.single_open_prs().into_keys().collect();
+    assert_eq!(on_github, opened);
+
+    // Once more: nothing new, nothing twice.
+    let (code, _, printed) = cli_run(&world, &cli_config(&world, 500));
+    assert_eq!(code, 0, "{printed}");
+    let again: BTreeSet<String> = world.single_open_prs().into_keys().collect();
+    assert!(
+        again.is_superset(&opened),
+        "{again:?} lost some of {opened:?}"
+    );
+}
