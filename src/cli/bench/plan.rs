@@ -18,14 +18,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 
 use crate::graph::Store;
-use crate::migrators::registry::{LoadError, Registry, Sources};
+use crate::migrators::registry::LoadError;
 use crate::migrators::{GraphSnapshot, MigrationRecords, schedule};
-use crate::pinning::load_pinning;
 use crate::universe::DEFAULT_SEED;
 
 use super::super::ExitStatus;
@@ -142,15 +141,7 @@ struct Report {
 
 /// Runs `cascade bench plan`.
 pub(super) fn run(args: &PlanBenchArgs) -> anyhow::Result<ExitStatus> {
-    if args.rounds == 0 {
-        bail!("--rounds must be at least 1");
-    }
-    if !args.pinning.join("conda_build_config.yaml").is_file() {
-        bail!(
-            "`{}` is not a pinning directory (no conda_build_config.yaml); pass --pinning DIR",
-            args.pinning.display()
-        );
-    }
+    workdir::check_inputs(args.rounds, &args.pinning)?;
     workdir::run_reported(
         args.dir.as_deref(),
         "plan",
@@ -166,15 +157,7 @@ pub(super) fn run(args: &PlanBenchArgs) -> anyhow::Result<ExitStatus> {
 
 fn bench(args: &PlanBenchArgs, work: &Path) -> anyhow::Result<Report> {
     let universe = prepare_universe(args, work)?;
-    let pinning = load_pinning(&args.pinning)
-        .with_context(|| format!("reading the pinning in `{}`", args.pinning.display()))?;
-    let registry = Registry::load(
-        &Sources {
-            pinning_dir: args.pinning.clone(),
-            migrators_dir: None,
-        },
-        &pinning,
-    );
+    let registry = workdir::load_registry(&args.pinning)?;
     for error in &registry.errors {
         eprintln!(
             "warning: {}: {} (not planned)",

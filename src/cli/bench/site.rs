@@ -28,8 +28,6 @@ use serde::Serialize;
 use crate::graph::Store;
 use crate::graph::{SnapshotCi, SnapshotMergeable, SnapshotState};
 use crate::migrators::GraphSnapshot;
-use crate::migrators::registry::{Registry, Sources};
-use crate::pinning::load_pinning;
 use crate::status::model::{
     HistoryPoint, MigrationStatus, NodeStatus, PrInfo, Reason, ReasonCode, ReasonDetail, State,
 };
@@ -129,15 +127,7 @@ struct Report {
 
 /// Runs `cascade bench site`.
 pub(super) fn run(args: &SiteBenchArgs) -> anyhow::Result<ExitStatus> {
-    if args.rounds == 0 {
-        bail!("--rounds must be at least 1");
-    }
-    if !args.pinning.join("conda_build_config.yaml").is_file() {
-        bail!(
-            "`{}` is not a pinning directory (no conda_build_config.yaml); pass --pinning DIR",
-            args.pinning.display()
-        );
-    }
+    workdir::check_inputs(args.rounds, &args.pinning)?;
     workdir::run_reported(
         args.dir.as_deref(),
         "site",
@@ -153,15 +143,7 @@ pub(super) fn run(args: &SiteBenchArgs) -> anyhow::Result<ExitStatus> {
 
 fn bench(args: &SiteBenchArgs, work: &Path) -> anyhow::Result<Report> {
     let reused_universe = prepare_universe(args, work)?;
-    let pinning = load_pinning(&args.pinning)
-        .with_context(|| format!("reading the pinning in `{}`", args.pinning.display()))?;
-    let registry = Registry::load(
-        &Sources {
-            pinning_dir: args.pinning.clone(),
-            migrators_dir: None,
-        },
-        &pinning,
-    );
+    let registry = workdir::load_registry(&args.pinning)?;
     let db = work.join(DATABASE);
     let store = Store::open(&db).with_context(|| format!("opening `{}`", db.display()))?;
     let graph = GraphSnapshot::load(&store).context("loading the graph snapshot")?;

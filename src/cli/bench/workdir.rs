@@ -1,6 +1,7 @@
 //! What the in-process benchmarks (`bench plan`, `bench site`) share: a work directory
 //! holding a generated universe and its graph, kept with `--dir` and reused by the next
-//! run of the same size and seed, and the run-then-report wrapper every bench uses.
+//! run of the same size and seed, the checks and migration loading both start with, and
+//! the run-then-report wrapper every bench uses.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,9 +10,39 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::graph::{self, BuildOptions, BuildSummary, NoReporter};
+use crate::migrators::registry::{Registry, Sources};
+use crate::pinning::load_pinning;
 use crate::universe::{self, UniverseOptions};
 
 use super::super::ExitStatus;
+
+/// Refuses what no bench can run with: zero rounds, or a `--pinning` that is not a
+/// pinning directory.
+pub(super) fn check_inputs(rounds: usize, pinning: &Path) -> anyhow::Result<()> {
+    if rounds == 0 {
+        bail!("--rounds must be at least 1");
+    }
+    if !pinning.join("conda_build_config.yaml").is_file() {
+        bail!(
+            "`{}` is not a pinning directory (no conda_build_config.yaml); pass --pinning DIR",
+            pinning.display()
+        );
+    }
+    Ok(())
+}
+
+/// Every migration of the pinning in `pinning` plus the embedded definitions.
+pub(super) fn load_registry(pinning: &Path) -> anyhow::Result<Registry> {
+    let loaded = load_pinning(pinning)
+        .with_context(|| format!("reading the pinning in `{}`", pinning.display()))?;
+    Ok(Registry::load(
+        &Sources {
+            pinning_dir: pinning.to_path_buf(),
+            migrators_dir: None,
+        },
+        &loaded,
+    ))
+}
 
 /// Where a bench keeps its universe: file names inside the work directory.
 pub(super) struct Layout {
