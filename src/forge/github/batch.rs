@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use super::api::Api;
 use super::config::GitHubConfig;
-use super::prs::{self, is_outside_commit, unix_seconds};
+use super::prs::{self, closed_at, is_outside_commit, unix_seconds};
 use super::repo_name;
 use crate::forge::{CiStatus, ForgeError, Mergeable, PrState, PullRequest};
 
@@ -322,12 +322,7 @@ fn convert(
         url: raw.url,
         created_at: unix_seconds(&context, &raw.created_at)?,
         updated_at: unix_seconds(&context, &raw.updated_at)?,
-        closed_at: raw
-            .closed_at
-            .as_deref()
-            .or(raw.merged_at.as_deref())
-            .map(|at| unix_seconds(&context, at))
-            .transpose()?,
+        closed_at: closed_at(&context, raw.closed_at.as_deref(), raw.merged_at.as_deref())?,
     })
 }
 

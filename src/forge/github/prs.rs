@@ -25,7 +25,7 @@ use super::config::GitHubConfig;
 use super::repo_name;
 use crate::forge::{ForgeError, NewPullRequest, PrState, PullRequest};
 use pull::{RestPull, complete, state_of};
-pub(super) use pull::{is_outside_commit, unix_seconds};
+pub(super) use pull::{closed_at, is_outside_commit, unix_seconds};
 
 /// Waits between checks for a fork GitHub is still creating (it does so asynchronously).
 const FORK_POLLS_MS: &[u64] = &[250, 500, 1000, 2000, 4000, 8000];

@@ -159,12 +159,7 @@ pub(super) fn complete(
         url: raw.html_url.unwrap_or_default(),
         created_at: unix_seconds(&context, &raw.created_at)?,
         updated_at: unix_seconds(&context, &raw.updated_at)?,
-        closed_at: raw
-            .closed_at
-            .as_deref()
-            .or(raw.merged_at.as_deref())
-            .map(|at| unix_seconds(&context, at))
-            .transpose()?,
+        closed_at: closed_at(&context, raw.closed_at.as_deref(), raw.merged_at.as_deref())?,
     })
 }
 
@@ -247,6 +242,18 @@ pub(in crate::forge::github) fn unix_seconds(context: &str, text: &str) -> Resul
             status: None,
             message: format!("unexpected time `{text}`: {e}"),
         })
+}
+
+/// When a PR was closed: its `closed_at`, or failing that its `merged_at` (Unix seconds).
+pub(in crate::forge::github) fn closed_at(
+    context: &str,
+    closed: Option<&str>,
+    merged: Option<&str>,
+) -> Result<Option<i64>, ForgeError> {
+    closed
+        .or(merged)
+        .map(|at| unix_seconds(context, at))
+        .transpose()
 }
 
 #[cfg(test)]
