@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::api::Api;
 use super::config::GitHubConfig;
 use super::git::check_path;
-use super::gitdata::{RepoPath, ShaRef, blob_id, read_blob, tree_listing};
+use super::gitdata::{RepoPath, ShaRef, TreeFile, blob_id, read_blob, tree_files};
 use crate::forge::ForgeError;
 
 /// What a REST checkout holds, at its root.
@@ -48,13 +48,6 @@ struct FileState {
     size: u64,
     /// Modification time when written, nanoseconds since the epoch.
     mtime: u64,
-}
-
-/// A file the tree wants.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Wanted {
-    mode: String,
-    sha: String,
 }
 
 #[derive(Deserialize)]
@@ -84,12 +77,12 @@ pub(super) fn sync_checkout(
         _ => reply.json()?,
     };
     let marker = read_marker(dest);
-    let wanted: BTreeMap<String, Wanted> = if marker.commit == head.sha {
+    let wanted: BTreeMap<String, TreeFile> = if marker.commit == head.sha {
         marker
             .files
             .iter()
             .map(|(path, state)| {
-                let want = Wanted {
+                let want = TreeFile {
                     mode: state.mode.clone(),
                     sha: state.sha.clone(),
                 };
@@ -97,17 +90,7 @@ pub(super) fn sync_checkout(
             })
             .collect()
     } else {
-        tree_listing(api, &repo, &head.commit.tree.sha)?
-            .into_iter()
-            .filter(|entry| entry.kind == "blob" || entry.kind == "commit")
-            .map(|entry| {
-                let want = Wanted {
-                    mode: entry.mode,
-                    sha: entry.sha,
-                };
-                (entry.path, want)
-            })
-            .collect()
+        tree_files(api, &repo, &head.commit.tree.sha)?
     };
     for path in wanted.keys() {
         check_path(path)
@@ -172,7 +155,7 @@ fn write_marker(dest: &Path, marker: &Marker) -> Result<(), ForgeError> {
 /// is trusted without being read again, as git's index does.
 fn matching_state(
     target: &Path,
-    want: &Wanted,
+    want: &TreeFile,
     known: Option<&FileState>,
 ) -> Result<Option<FileState>, ForgeError> {
     let Ok(meta) = fs_err::symlink_metadata(target) else {
@@ -211,7 +194,7 @@ fn materialize(
     repo: &RepoPath,
     dest: &Path,
     path: &str,
-    want: &Wanted,
+    want: &TreeFile,
 ) -> Result<FileState, ForgeError> {
     let target = dest.join(path);
     prepare_parents(dest, path)?;
@@ -373,7 +356,7 @@ fn mtime(meta: &std::fs::Metadata) -> u64 {
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
-fn state_of(want: &Wanted, meta: &std::fs::Metadata) -> FileState {
+fn state_of(want: &TreeFile, meta: &std::fs::Metadata) -> FileState {
     FileState {
         mode: want.mode.clone(),
         sha: want.sha.clone(),
@@ -394,8 +377,8 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ForgeError + use<> {
 mod tests {
     use super::*;
 
-    fn want(mode: &str, content: &[u8]) -> Wanted {
-        Wanted {
+    fn want(mode: &str, content: &[u8]) -> TreeFile {
+        TreeFile {
             mode: mode.to_owned(),
             sha: blob_id(content),
         }

@@ -4,8 +4,8 @@
 //! verified and an API server that speaks no git (the emulator) still gets branches.
 //!
 //! This module also holds what the Git Data API calls share: the lean bodies cascade
-//! reads, [`tree_listing`], [`create_tree`], [`create_commit`] and [`set_branch`], and
-//! the error mapping that scrubs every answer before it becomes a message.
+//! reads, [`tree_listing`] and [`tree_files`], [`create_tree`], [`create_commit`] and
+//! [`set_branch`].
 //! [`replay`](super::replay) copies existing commits into the fork with them.
 
 use std::collections::BTreeMap;
@@ -20,16 +20,6 @@ use super::config::GitHubConfig;
 use super::git::{branch_ref, check_paths, commit_message, parse_commit_id};
 use super::replay;
 use crate::forge::{CommitSpec, ForgeError};
-
-/// Downloads the upstream default branch into `dest` (see [`super::download`]).
-pub(super) fn sync_checkout(
-    api: &Api,
-    config: &GitHubConfig,
-    feedstock: &str,
-    dest: &Path,
-) -> Result<String, ForgeError> {
-    super::download::sync_checkout(api, config, feedstock, dest)
-}
 
 /// Commits `commit` on top of `base` in the bot's fork through the Git Data API and
 /// points `branch` at it (created, or force-moved). Returns the commit id.
@@ -241,6 +231,35 @@ pub(super) fn get_commit(
         404 | 422 => Ok(None),
         _ => reply.json().map(Some),
     }
+}
+
+/// One file (or submodule) of a tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct TreeFile {
+    /// `100644`, `100755`, `120000` or `160000`.
+    pub mode: String,
+    /// The blob or submodule commit id.
+    pub sha: String,
+}
+
+/// Every file and submodule of the tree `tree` of `repo`, by full path (directories are
+/// implied).
+pub(super) fn tree_files(
+    api: &Api,
+    repo: &RepoPath,
+    tree: &str,
+) -> Result<BTreeMap<String, TreeFile>, ForgeError> {
+    Ok(tree_listing(api, repo, tree)?
+        .into_iter()
+        .filter(|entry| entry.kind == "blob" || entry.kind == "commit")
+        .map(|entry| {
+            let file = TreeFile {
+                mode: entry.mode,
+                sha: entry.sha,
+            };
+            (entry.path, file)
+        })
+        .collect())
 }
 
 /// Every entry (blobs, trees, submodules) under the tree `tree` of `repo`, with full

@@ -124,7 +124,7 @@ impl Forge for GitHubForge {
             Transport::Git | Transport::GitMirroredToApi => {
                 git::sync_checkout(&self.api, &self.config, feedstock, dest)
             }
-            Transport::Api => gitdata::sync_checkout(&self.api, &self.config, feedstock, dest),
+            Transport::Api => download::sync_checkout(&self.api, &self.config, feedstock, dest),
         }
     }
 

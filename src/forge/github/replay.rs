@@ -17,22 +17,13 @@ use serde_json::{Value, json};
 
 use super::api::Api;
 use super::gitdata::{
-    GitCommit, Identity, NewCommit, RepoPath, create_blob, create_commit, create_tree, get_commit,
-    read_blob, tree_listing,
+    GitCommit, Identity, NewCommit, RepoPath, TreeFile, create_blob, create_commit, create_tree,
+    get_commit, read_blob, tree_files,
 };
 use crate::forge::ForgeError;
 
-/// One file (or submodule) of a tree, by path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Item {
-    /// `100644`, `100755`, `120000` or `160000`.
-    mode: String,
-    /// The blob or submodule commit id.
-    sha: String,
-}
-
 /// Every file of a tree, by full path (directories are implied).
-type Flat = BTreeMap<String, Item>;
+type Flat = BTreeMap<String, TreeFile>;
 
 /// Sends every commit reachable from `tip` in the repository at `path` that `fork` lacks.
 pub(super) fn from_local(
@@ -179,7 +170,7 @@ fn copy_upstream_commit(
     commit: &GitCommit,
     known: &HashMap<String, GitCommit>,
 ) -> Result<(), ForgeError> {
-    let files = listed(api, upstream, &commit.tree.sha)?;
+    let files = tree_files(api, upstream, &commit.tree.sha)?;
     let parent = match commit.parents.first() {
         Some(first) => {
             let parent = match known.get(&first.sha) {
@@ -190,7 +181,7 @@ fn copy_upstream_commit(
                     message: "a parent of a copied commit is missing".to_owned(),
                 })?,
             };
-            let parent_files = listed(api, upstream, &parent.tree.sha)?;
+            let parent_files = tree_files(api, upstream, &parent.tree.sha)?;
             Some((parent.tree.sha, parent_files))
         }
         None => None,
@@ -256,7 +247,7 @@ fn entry(
     api: &Api,
     fork: &RepoPath,
     path: &str,
-    item: &Item,
+    item: &TreeFile,
     bytes: &mut dyn FnMut(&str) -> Result<Vec<u8>, ForgeError>,
 ) -> Result<Value, ForgeError> {
     if item.mode == "160000" {
@@ -273,21 +264,6 @@ fn entry(
     }
 }
 
-/// The files of an API tree listing.
-fn listed(api: &Api, repo: &RepoPath, tree: &str) -> Result<Flat, ForgeError> {
-    Ok(tree_listing(api, repo, tree)?
-        .into_iter()
-        .filter(|e| e.kind == "blob" || e.kind == "commit")
-        .map(|e| {
-            let item = Item {
-                mode: e.mode,
-                sha: e.sha,
-            };
-            (e.path, item)
-        })
-        .collect())
-}
-
 /// The files of a local tree.
 fn flatten(repo: &Repository, tree: &git2::Tree<'_>) -> Result<Flat, git2::Error> {
     let mut files = Flat::new();
@@ -298,7 +274,7 @@ fn flatten(repo: &Repository, tree: &git2::Tree<'_>) -> Result<Flat, git2::Error
             return TreeWalkResult::Abort;
         };
         if matches!(entry.kind(), Some(ObjectType::Blob | ObjectType::Commit)) {
-            let item = Item {
+            let item = TreeFile {
                 mode: format!("{:06o}", entry.filemode()),
                 sha: entry.id().to_string(),
             };
