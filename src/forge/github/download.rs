@@ -337,15 +337,17 @@ fn is_executable(_meta: &std::fs::Metadata) -> bool {
     false
 }
 
+/// Gives the file git's mode: executable (`100755`) or not (`100644`).
 #[cfg(unix)]
-fn set_executable(path: &Path, executable: bool) -> Result<(), ForgeError> {
+pub(super) fn set_executable(path: &Path, executable: bool) -> Result<(), ForgeError> {
     use std::os::unix::fs::PermissionsExt;
     let mode = if executable { 0o755 } else { 0o644 };
     fs_err::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(io_error(path))
 }
 
+/// Without Unix permissions there is no mode to give.
 #[cfg(not(unix))]
-fn set_executable(_path: &Path, _executable: bool) -> Result<(), ForgeError> {
+pub(super) fn set_executable(_path: &Path, _executable: bool) -> Result<(), ForgeError> {
     Ok(())
 }
 

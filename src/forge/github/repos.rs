@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::api::{Api, encode, encode_path};
 use super::config::GitHubConfig;
+use super::download::set_executable;
 use super::git::check_path;
 use super::gitdata::{RepoPath, blob_id, read_blob, tree_listing};
 use super::repo_name;
@@ -573,23 +574,6 @@ fn write_file(path: &Path, bytes: &[u8], executable: bool) -> Result<(), ForgeEr
     }
     fs_err::write(path, bytes).map_err(|e| io_error(path, &e))?;
     set_executable(path, executable)
-}
-
-/// Gives the file git's mode: executable (`100755`) or not (`100644`).
-fn set_executable(path: &Path, executable: bool) -> Result<(), ForgeError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let metadata = fs_err::metadata(path).map_err(|e| io_error(path, &e))?;
-        let mode = if executable { 0o755 } else { 0o644 };
-        if metadata.permissions().mode() & 0o777 != mode {
-            fs_err::set_permissions(path, std::fs::Permissions::from_mode(mode))
-                .map_err(|e| io_error(path, &e))?;
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = (path, executable);
-    Ok(())
 }
 
 /// The git blob id of the regular file at `path`, if there is one.
