@@ -81,9 +81,7 @@ impl Store {
             .map_err(err("open the database"))?;
         conn.busy_timeout(Duration::from_secs(30))
             .map_err(err("set the busy timeout"))?;
-        let _mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-            .map_err(err("switch to WAL"))?;
+        switch_to_wal(&conn).map_err(err("switch to WAL"))?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(err("set synchronous=NORMAL"))?;
         conn.pragma_update(None, "foreign_keys", "ON")
@@ -218,5 +216,26 @@ fn recipe_format(text: Option<&str>) -> Option<RecipeFormat> {
         "v0" => Some(RecipeFormat::V0),
         "v1" => Some(RecipeFormat::V1),
         _ => None,
+    }
+}
+
+/// Puts the database in WAL mode. Two processes opening a fresh database at once can
+/// both ask for the switch; SQLite then answers one of them `SQLITE_BUSY` at once
+/// without calling the busy handler (waiting could deadlock), so the switch is retried
+/// for a while here.
+fn switch_to_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let mut attempts = 0;
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |row| {
+            row.get::<_, String>(0)
+        }) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && attempts < 300 =>
+            {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            other => return other.map(drop),
+        }
     }
 }
